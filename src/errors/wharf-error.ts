@@ -26,7 +26,7 @@ export class WharfError extends Error {
 
   /** The code clients see. */
   get wireCode(): string {
-    const entry: { wire?: string } = CATALOG[this.code];
+    const entry = CATALOG[this.code] as { wire?: string };
     return entry.wire ?? this.code;
   }
 }

@@ -1,0 +1,71 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { AccessGate } from './auth/access-gate.ts';
+import type { Config } from './config/schema.ts';
+import type { Metrics } from './http/metrics.ts';
+import { opsRoutes } from './http/ops-routes.ts';
+import { requestIdOf } from './http/request-context.ts';
+import type { BlobService } from './oci/blob-service.ts';
+import type { ManifestService } from './oci/manifest-service.ts';
+import { ociPlugin } from './oci/plugin.ts';
+import type { UploadService } from './oci/upload-service.ts';
+import type { BlobStore } from './storage/blob-store.ts';
+import type { MetadataStore } from './storage/metadata-store.ts';
+import type { Digest } from './oci/digest.ts';
+
+export interface AppDeps {
+  logger: Logger;
+  metadata: MetadataStore;
+  blobStore: BlobStore;
+  blobs: BlobService;
+  uploads: UploadService;
+  manifests: ManifestService;
+  access: AccessGate;
+  metrics: Metrics;
+  https?: { cert: string; key: string };
+}
+
+const EMPTY_DIGEST = 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' as Digest;
+
+/** Builds the whole HTTP surface; main.ts and tests call the same function. */
+export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    // One line per request is written in onResponse instead, with the fields we choose.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: requestIdOf,
+    requestIdHeader: false,
+    // Repository names and digests make long paths; the /v2 router validates them itself.
+    routerOptions: { maxParamLength: 8192 },
+    ...(deps.https && { https: { ...deps.https, allowHTTP1: true } }),
+  }) as unknown as FastifyInstance;
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.ociRoute ?? req.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    deps.metrics.requests.inc({ route, method: req.method, status: reply.statusCode });
+    deps.metrics.latency.observe({ route, method: req.method }, seconds);
+    req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  await app.register(opsRoutes, {
+    deps: {
+      metrics: deps.metrics,
+      checkStores: async () => {
+        await deps.metadata.ping();
+        await deps.blobStore.stat(EMPTY_DIGEST);
+      },
+    },
+  });
+  await app.register(ociPlugin, {
+    deps: {
+      blobs: deps.blobs,
+      uploads: deps.uploads,
+      manifests: deps.manifests,
+      access: deps.access,
+      metrics: deps.metrics,
+      pageSize: config.limits.pageSize,
+    },
+  });
+  return app;
+}

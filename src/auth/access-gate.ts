@@ -1,0 +1,28 @@
+import type { FastifyRequest } from 'fastify';
+
+/** Docker token scope actions on a repository; `registry:catalog:*` lists repositories. */
+export type ScopeAction = 'pull' | 'push' | 'delete' | '*';
+
+export interface AccessRequest {
+  type: 'repository' | 'registry';
+  /** Repository name, or 'catalog' for the registry type. */
+  name: string;
+  actions: readonly ScopeAction[];
+}
+
+/**
+ * The seam where authentication and authorization plug in: every /v2 handler asks it before
+ * doing anything. Implementations throw WharfError UNAUTHORIZED (with a challenge) or DENIED.
+ */
+export interface AccessGate {
+  /** Throws unless the request may do all of `access`. */
+  require(req: FastifyRequest, access: readonly AccessRequest[]): Promise<void>;
+  /** Whether the request may pull from the repository (cross-repository mount); never throws. */
+  mayPull(req: FastifyRequest, repo: string): Promise<boolean>;
+}
+
+/** No authentication configured: everything is allowed (the state before access control lands). */
+export const OPEN_ACCESS: AccessGate = {
+  require: async () => {},
+  mayPull: async () => true,
+};

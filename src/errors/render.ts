@@ -1,0 +1,23 @@
+import { isWharfError, WharfError } from './wharf-error.ts';
+
+/** The distribution-spec (and Notary) error envelope. */
+export interface OciErrorBody {
+  errors: { code: string; message: string; detail?: unknown }[];
+}
+
+export function ociErrorBody(err: WharfError): OciErrorBody {
+  const entry: OciErrorBody['errors'][number] = { code: err.wireCode, message: err.message };
+  if (err.detail !== undefined) entry.detail = err.detail;
+  return { errors: [entry] };
+}
+
+/** Maps anything thrown to a WharfError; unknown failures become UNKNOWN with a generic message. */
+export function toWharfError(err: unknown): WharfError {
+  if (isWharfError(err)) return err;
+  const status = (err as { statusCode?: number }).statusCode;
+  const code = (err as { code?: string }).code;
+  // Fastify's own client errors (malformed request framing, body too large) keep their meaning.
+  if (status === 413 || code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new WharfError('SIZE_INVALID', 'request body too large');
+  if (status !== undefined && status >= 400 && status < 500) return new WharfError('UNSUPPORTED', 'malformed request');
+  return new WharfError('UNKNOWN');
+}

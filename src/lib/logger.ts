@@ -1,0 +1,15 @@
+import pino, { type Logger } from 'pino';
+
+/** Paths pino must never write: credentials in headers and bodies. */
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  '*.password',
+  '*.token',
+  '*.secret',
+];
+
+export function createLogger(level: string): Logger {
+  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' } });
+}

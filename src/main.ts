@@ -1,0 +1,62 @@
+import closeWithGrace from 'close-with-grace';
+import { buildApp } from './app.ts';
+import { OPEN_ACCESS } from './auth/access-gate.ts';
+import { parseListen } from './config/load.ts';
+import type { Config } from './config/schema.ts';
+import { Metrics } from './http/metrics.ts';
+import { loadTls, type TlsMaterial } from './http/tls.ts';
+import { createLogger } from './lib/logger.ts';
+import { BlobService } from './oci/blob-service.ts';
+import { ManifestService } from './oci/manifest-service.ts';
+import { UploadService } from './oci/upload-service.ts';
+import { openStores } from './storage/open.ts';
+
+/** Opens the stores, builds the app, listens, prints how to reach it, and drains on shutdown. */
+export async function serve(config: Config): Promise<void> {
+  const logger = createLogger(config.log.level);
+  const { host, port } = parseListen(config.listen)!;
+  const stores = await openStores(config);
+  const tls = config.tls.enabled ? await loadTls(config, host) : undefined;
+  const uploads = new UploadService(stores.metadata, stores.blobs);
+  const metrics = new Metrics(() => uploads.inFlight);
+  const app = await buildApp(config, {
+    logger,
+    metadata: stores.metadata,
+    blobStore: stores.blobs,
+    blobs: new BlobService(stores.metadata, stores.blobs),
+    uploads,
+    manifests: new ManifestService(stores.metadata, config.limits.manifestBytes),
+    access: OPEN_ACCESS,
+    metrics,
+    https: tls,
+  });
+  closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ err }) => {
+    if (err) logger.error({ err }, 'shutting down after an error');
+    await app.close();
+    await stores.close();
+  });
+  await app.listen({ host, port });
+  process.stdout.write(banner(config, tls));
+}
+
+function banner(config: Config, tls: TlsMaterial | undefined): string {
+  const url = `${tls ? 'https' : 'http'}://${config.listen}`;
+  const lines = [
+    `Wharf is serving ${url}`,
+    `  data: ${config.data}   metadata: ${config.metadata.replace(/\/\/[^@/]*@/, '//***@')}`,
+  ];
+  if (!tls) {
+    lines.push('  plain HTTP: docker needs "insecure-registries": ["' + config.listen + '"] in /etc/docker/daemon.json');
+  } else if (tls.caFile) {
+    const ca = tls.caFile;
+    lines.push(
+      `  CA certificate: ${ca}`,
+      'To trust it:',
+      `  docker:  sudo mkdir -p /etc/docker/certs.d/${config.listen} && sudo cp ${ca} /etc/docker/certs.d/${config.listen}/ca.crt`,
+      `  docker trust (DCT): mkdir -p ~/.docker/tls/${config.listen} && cp ${ca} ~/.docker/tls/${config.listen}/ca.crt`,
+      `  skopeo:  skopeo inspect --cert-dir /etc/docker/certs.d/${config.listen} docker://${config.listen}/<repo>:<tag>`,
+      `  curl:    curl --cacert ${ca} ${url}/v2/`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}

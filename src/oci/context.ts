@@ -1,0 +1,29 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AccessGate } from '../auth/access-gate.ts';
+import type { Metrics } from '../http/metrics.ts';
+import type { BlobService } from './blob-service.ts';
+import type { ManifestService } from './manifest-service.ts';
+import type { MatchedRoute } from './router.ts';
+import type { UploadService } from './upload-service.ts';
+
+export interface OciDeps {
+  blobs: BlobService;
+  uploads: UploadService;
+  manifests: ManifestService;
+  access: AccessGate;
+  metrics: Metrics;
+  /** Largest page for tags, catalog and referrers. */
+  pageSize: number;
+}
+
+export interface OciContext {
+  req: FastifyRequest;
+  reply: FastifyReply;
+  match: MatchedRoute;
+  query: URLSearchParams;
+  deps: OciDeps;
+}
+
+export type OciHandler = (ctx: OciContext) => Promise<void>;
+export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+export type RouteHandlers = Partial<Record<Method, OciHandler>>;

@@ -1,0 +1,85 @@
+import { WharfError } from '../errors/wharf-error.ts';
+import type { MetadataStore, Page, ReferrerRecord, StoredManifest } from '../storage/metadata-store.ts';
+import { digestOf, type Digest } from './digest.ts';
+import { parseManifest } from './manifest.ts';
+import type { Reference, RepoName } from './names.ts';
+
+export interface PutResult {
+  digest: Digest;
+  subject?: Digest;
+}
+
+/** Manifests, tags, referrers and the catalog; no HTTP types. */
+export class ManifestService {
+  constructor(
+    private readonly metadata: MetadataStore,
+    readonly maxBytes: number,
+  ) {}
+
+  /**
+   * Validates and stores a manifest as the exact bytes received. Every blob and child manifest it
+   * names must already be in the repository, except its subject (referrers may come first).
+   */
+  async put(repo: RepoName, ref: Reference, contentType: string | undefined, bytes: Buffer): Promise<PutResult> {
+    if (bytes.length > this.maxBytes) {
+      throw new WharfError('MANIFEST_TOO_LARGE', `manifest is ${bytes.length} bytes; the limit is ${this.maxBytes}`);
+    }
+    const algorithm = ref.kind === 'digest' ? (ref.digest.slice(0, ref.digest.indexOf(':')) as 'sha256' | 'sha512') : 'sha256';
+    const digest = digestOf(bytes, algorithm);
+    if (ref.kind === 'digest' && ref.digest !== digest) {
+      throw new WharfError('DIGEST_INVALID', `manifest digest is ${digest}, not ${ref.digest}`);
+    }
+    const parsed = parseManifest(bytes, contentType);
+    const { missing } = await this.metadata.manifests.put({
+      repo,
+      digest,
+      mediaType: parsed.mediaType,
+      bytes,
+      blobRefs: parsed.blobRefs,
+      manifestRefs: parsed.manifestRefs,
+      subject: parsed.subject,
+      artifactType: parsed.artifactType,
+      annotations: parsed.annotations,
+      tag: ref.kind === 'tag' ? ref.tag : undefined,
+    });
+    if (missing.length > 0) {
+      throw new WharfError('MANIFEST_BLOB_UNKNOWN', `manifest references ${missing.length} unknown blob(s) or manifest(s)`, {
+        detail: { digests: missing },
+      });
+    }
+    return { digest, subject: parsed.subject };
+  }
+
+  async get(repo: RepoName, ref: Reference): Promise<StoredManifest> {
+    const digest = ref.kind === 'digest' ? ref.digest : await this.metadata.tags.resolve(repo, ref.tag);
+    const manifest = digest && (await this.metadata.manifests.get(repo, digest));
+    if (!manifest) {
+      if (!(await this.metadata.repositories.exists(repo))) throw new WharfError('NAME_UNKNOWN', undefined, { detail: { name: repo } });
+      throw new WharfError('MANIFEST_UNKNOWN', undefined, { detail: ref.kind === 'tag' ? { tag: ref.tag } : { digest: ref.digest } });
+    }
+    return manifest;
+  }
+
+  /** By digest: the manifest and its tags go. By tag: only the tag goes (distribution-spec v1.1). */
+  async delete(repo: RepoName, ref: Reference): Promise<void> {
+    const deleted =
+      ref.kind === 'digest' ? await this.metadata.manifests.delete(repo, ref.digest) : await this.metadata.tags.delete(repo, ref.tag);
+    if (!deleted) throw new WharfError('MANIFEST_UNKNOWN');
+  }
+
+  async tags(repo: RepoName, page: Page): Promise<string[]> {
+    const tags = await this.metadata.tags.list(repo, page);
+    if (!tags) throw new WharfError('NAME_UNKNOWN', undefined, { detail: { name: repo } });
+    return tags;
+  }
+
+  async catalog(page: Page): Promise<string[]> {
+    return this.metadata.repositories.list(page);
+  }
+
+  /** Referrers of `subject`; an empty list for an unknown digest of a known repository. */
+  async referrers(repo: RepoName, subject: Digest, artifactType?: string): Promise<ReferrerRecord[]> {
+    if (!(await this.metadata.repositories.exists(repo))) throw new WharfError('NAME_UNKNOWN', undefined, { detail: { name: repo } });
+    return this.metadata.manifests.referrers(repo, subject, artifactType);
+  }
+}

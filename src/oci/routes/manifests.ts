@@ -1,0 +1,46 @@
+import { readSmallBody } from '../../http/body.ts';
+import type { OciHandler, RouteHandlers } from '../context.ts';
+import { parseReference } from '../names.ts';
+import { repoOf } from '../router.ts';
+
+const fetchManifest: OciHandler = async ({ req, reply, match, deps }) => {
+  const repo = repoOf(match);
+  const ref = parseReference(match.param);
+  await deps.access.require(req, [{ type: 'repository', name: repo, actions: ['pull'] }]);
+  const manifest = await deps.manifests.get(repo, ref);
+  reply.headers({
+    'content-type': manifest.mediaType,
+    'docker-content-digest': manifest.digest,
+    etag: `"${manifest.digest}"`,
+    'content-length': manifest.bytes.length,
+  });
+  if (req.method === 'HEAD') return reply.send();
+  deps.metrics.bytesOut.inc(manifest.bytes.length);
+  return reply.send(manifest.bytes);
+};
+
+/** GET/HEAD/PUT/DELETE /v2/<name>/manifests/<reference> */
+export const manifestRoutes: RouteHandlers = {
+  GET: fetchManifest,
+  HEAD: fetchManifest,
+  PUT: async ({ req, reply, match, deps }) => {
+    const repo = repoOf(match);
+    const ref = parseReference(match.param);
+    await deps.access.require(req, [{ type: 'repository', name: repo, actions: ['pull', 'push'] }]);
+    const bytes = await readSmallBody(req.raw, deps.manifests.maxBytes, 'MANIFEST_TOO_LARGE');
+    deps.metrics.bytesIn.inc(bytes.length);
+    const { digest, subject } = await deps.manifests.put(repo, ref, req.headers['content-type'], bytes);
+    if (subject) reply.header('oci-subject', subject);
+    reply
+      .code(201)
+      .headers({ location: `/v2/${repo}/manifests/${digest}`, 'docker-content-digest': digest, 'content-length': 0 })
+      .send();
+  },
+  DELETE: async ({ req, reply, match, deps }) => {
+    const repo = repoOf(match);
+    const ref = parseReference(match.param);
+    await deps.access.require(req, [{ type: 'repository', name: repo, actions: ['delete'] }]);
+    await deps.manifests.delete(repo, ref);
+    reply.code(202).header('content-length', 0).send();
+  },
+};

@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Agent, fetch as undiciFetch, type RequestInit, type Response } from 'undici';
+import { freePort, waitFor } from './net.ts';
+import { tmpDir } from './tmp.ts';
+
+const REPO_ROOT = resolve(import.meta.dirname, '../..');
+export const WHARF_BIN = join(REPO_ROOT, 'bin/wharf.mjs');
+
+export interface StartOptions {
+  /** 'sqlite' (default) or a postgres:// URL. */
+  metadata?: string;
+  /** Serve plain HTTP instead of HTTPS (default: HTTPS with the generated certificate). */
+  plainHttp?: boolean;
+  /** Reuse a data directory (e.g. to restart a killed server); default: a fresh temp dir. */
+  dataDir?: string;
+  /** Reuse a port (restart); default: a free one. */
+  port?: number;
+  env?: Record<string, string>;
+  args?: string[];
+}
+
+export interface WharfInstance {
+  /** e.g. https://127.0.0.1:40123 */
+  url: string;
+  /** e.g. 127.0.0.1:40123 — the registry host as docker/skopeo name it. */
+  host: string;
+  port: number;
+  dataDir: string;
+  /** PEM of the CA that signed the server certificate (undefined with plainHttp). */
+  caPem?: string;
+  /** Path of that CA file (undefined with plainHttp). */
+  caFile?: string;
+  process: ChildProcess;
+  /** fetch against the instance, trusting its CA: fetch('/v2/'). */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** What the server printed (stdout and stderr), for diagnostics. */
+  output(): string;
+  /** SIGTERM, wait for exit; removes the data dir if it was created by startWharf. */
+  stop(): Promise<void>;
+  /** SIGKILL, wait for exit; keeps the data dir. */
+  kill(): Promise<void>;
+}
+
+/** Starts a real Wharf process (bin/wharf.mjs serve) on 127.0.0.1 and waits until /healthz answers. */
+export async function startWharf(opts: StartOptions = {}): Promise<WharfInstance> {
+  const ownData = opts.dataDir === undefined ? await tmpDir('wharf-data-') : undefined;
+  const dataDir = opts.dataDir ?? ownData!.path;
+  const port = opts.port ?? (await freePort());
+  const host = `127.0.0.1:${port}`;
+  const args = [WHARF_BIN, 'serve', '--listen', host, '--data', dataDir, '--log-level', 'warn'];
+  if (opts.metadata) args.push('--metadata', opts.metadata);
+  if (opts.plainHttp) args.push('--no-tls');
+  args.push(...(opts.args ?? []));
+  const logPath = join(dataDir, `server-${port}-${Date.now()}.log`);
+  const logFd = openSync(logPath, 'a');
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', logFd, logFd],
+  });
+  closeSync(logFd);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const scheme = opts.plainHttp ? 'http' : 'https';
+  const url = `${scheme}://${host}`;
+  const output = () => readFileSync(logPath, 'utf8');
+
+  let agent: Agent | undefined;
+  let caPem: string | undefined;
+  const caFile = opts.plainHttp ? undefined : join(dataDir, 'tls', 'ca.crt');
+  const doFetch = (path: string, init: RequestInit = {}) => {
+    if (caFile && !agent) {
+      caPem = readFileSync(caFile, 'utf8');
+      agent = new Agent({ connect: { ca: caPem } });
+    }
+    return undiciFetch(url + path, { ...init, dispatcher: agent });
+  };
+  try {
+    await waitFor(`wharf on ${host}`, async () => {
+      if (child.exitCode !== null) throw new Error(`wharf exited with ${child.exitCode}:\n${output()}`);
+      const res = await doFetch('/healthz');
+      await res.arrayBuffer();
+      return res.ok;
+    });
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`wharf did not start: ${(err as Error).message}\n${output()}`);
+  }
+  return {
+    url,
+    host,
+    port,
+    dataDir,
+    caPem,
+    caFile,
+    process: child,
+    fetch: doFetch,
+    output,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+      await agent?.close();
+      await ownData?.remove();
+    },
+    async kill() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+      await agent?.close();
+    },
+  };
+}
