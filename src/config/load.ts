@@ -34,10 +34,11 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   for (const error of Value.Errors(ConfigSchema, value)) {
     if (error.keyword === 'boolean') continue; // reported once more as additionalProperties
     const where = error.instancePath.slice(1).replaceAll('/', '.') || '(top level)';
-    const extra = error.keyword === 'additionalProperties' ? `: ${JSON.stringify(error.params)}` : '';
+    const extra =
+      error.keyword === 'additionalProperties' || error.keyword === 'enum' ? `: ${JSON.stringify(error.params)}` : '';
     problems.push(`${where}: ${error.message}${extra}`);
   }
-  if (problems.length === 0) problems.push(...semanticProblems(value as Config));
+  problems.push(...semanticProblems(value as Config));
   if (problems.length > 0) throw new ConfigError(problems);
   const config = value as Config;
   config.data = resolve(config.data);
@@ -85,14 +86,16 @@ function camelCase(snake: string): string {
 
 function semanticProblems(config: Config): string[] {
   const problems: string[] = [];
-  if (!parseListen(config.listen)) problems.push(`listen: expected host:port, got ${JSON.stringify(config.listen)}`);
-  if ((config.tls.cert === undefined) !== (config.tls.key === undefined)) {
+  // Runs on values that may have failed the schema too, so that every problem is listed at once.
+  if (typeof config.listen === 'string' && !parseListen(config.listen)) problems.push(`listen: expected host:port, got ${JSON.stringify(config.listen)}`);
+  const tls = (config.tls ?? {}) as Partial<Config['tls']>;
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
     problems.push('tls: cert and key must be given together');
   }
-  for (const path of [config.tls.cert, config.tls.key]) {
-    if (path !== undefined && !existsSync(path)) problems.push(`tls: file not found: ${path}`);
+  for (const path of [tls.cert, tls.key]) {
+    if (typeof path === 'string' && !existsSync(path)) problems.push(`tls: file not found: ${path}`);
   }
-  if (!/^(sqlite(:.+)?|postgres(ql)?:\/\/.+)$/.test(config.metadata)) {
+  if (typeof config.metadata === 'string' && !/^(sqlite(:.+)?|postgres(ql)?:\/\/.+)$/.test(config.metadata)) {
     problems.push(`metadata: expected 'sqlite', 'sqlite:<path>' or a postgres:// URL`);
   }
   return problems;
