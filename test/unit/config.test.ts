@@ -62,3 +62,12 @@ describe('configuration', () => {
     assert.equal(parseListen('host'), undefined);
   });
 });
+
+describe('docs/configuration.md', () => {
+  it('is the reference generated from the schema (npm run docs:config)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { configurationReference } = await import('../../src/config/reference.ts');
+    const onDisk = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    assert.equal(onDisk, configurationReference());
+  });
+});

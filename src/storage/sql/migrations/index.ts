@@ -1,0 +1,21 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { SqlKind } from '../schema.ts';
+import { initialMigration } from './001-initial.ts';
+
+/** Every migration, in code (no file-system discovery); names sort in the order they apply. */
+export function migrationProvider(kind: SqlKind): MigrationProvider {
+  const migrations: Record<string, Migration> = {
+    '001-initial': initialMigration(kind),
+  };
+  return { getMigrations: async () => migrations };
+}
+
+/**
+ * Brings the schema to the latest version; Kysely's lock makes concurrent starts safe.
+ * Throws the underlying error when a migration fails.
+ */
+export async function migrateToLatest(db: Kysely<any>, kind: SqlKind): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider(kind) });
+  const { error } = await migrator.migrateToLatest();
+  if (error !== undefined) throw error;
+}

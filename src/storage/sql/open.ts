@@ -1,0 +1,77 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { MetadataStore } from '../metadata-store.ts';
+import { toStoreError } from './errors.ts';
+import { migrateToLatest } from './migrations/index.ts';
+import type { Database, SqlKind } from './schema.ts';
+import { sqlMetadataStore } from './sql-metadata-store.ts';
+
+const INT8_OID = 20;
+const PG_CONNECT_TIMEOUT_MS = 10_000;
+const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * Opens the metadata store named by `url` and migrates it to the latest schema:
+ * 'sqlite' (`<dataDir>/metadata.db`), 'sqlite:<path>' (relative to the working directory),
+ * 'sqlite::memory:', or 'postgres://…' / 'postgresql://…'. Throws UNAVAILABLE when the database
+ * cannot be opened or reached, and a plain Error for an unsupported url (a configuration mistake).
+ */
+export async function openSqlMetadataStore(url: string, opts: { dataDir: string }): Promise<MetadataStore> {
+  let db: Kysely<Database> | undefined;
+  try {
+    const kind: SqlKind = isPostgresUrl(url) ? 'postgres' : 'sqlite';
+    db = kind === 'postgres' ? openPostgres(url) : openSqlite(sqlitePath(url, opts.dataDir));
+    await migrateToLatest(db, kind);
+    return sqlMetadataStore(db, kind);
+  } catch (err) {
+    await db?.destroy().catch(() => undefined);
+    throw err instanceof UnsupportedUrl ? err : toStoreError(err);
+  }
+}
+
+class UnsupportedUrl extends Error {}
+
+function isPostgresUrl(url: string): boolean {
+  return url.startsWith('postgres://') || url.startsWith('postgresql://');
+}
+
+function sqlitePath(url: string, dataDir: string): string {
+  if (url === 'sqlite') return join(dataDir, 'metadata.db');
+  const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : '';
+  // Only the scheme goes into the message: a url may carry a password.
+  if (path === '') throw new UnsupportedUrl(`unsupported metadata store url (scheme "${url.split(':')[0] ?? ''}")`);
+  return path === ':memory:' ? path : resolve(path);
+}
+
+function openSqlite(path: string): Kysely<Database> {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const database = new SqliteDatabase(path);
+  try {
+    // WAL with synchronous=NORMAL: a committed transaction is in the WAL file before COMMIT
+    // returns, so it survives a crash or kill -9 of the process; only an OS crash or power loss
+    // may lose the last transactions (never corrupting the database). That is the trade we
+    // accept for not fsyncing on every commit; use PostgreSQL where that matters.
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = NORMAL');
+    database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    database.pragma('foreign_keys = ON');
+  } catch (err) {
+    database.close();
+    throw err;
+  }
+  // Kysely serialises all queries and transactions over this one connection.
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+}
+
+function openPostgres(url: string): Kysely<Database> {
+  // Sizes and times are bigint columns; they stay far below 2^53, so Number is exact.
+  const types = new pg.TypeOverrides();
+  types.setTypeParser(INT8_OID, (value: string) => Number(value));
+  const pool = new pg.Pool({ connectionString: url, types, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS });
+  // An idle client losing its connection must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
