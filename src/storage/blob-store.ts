@@ -17,9 +17,12 @@ export interface ByteRange {
 export interface BlobStore {
   /** Size of a committed blob; undefined when absent (absence is not an exception). */
   stat(digest: Digest): Promise<{ size: number } | undefined>;
-  /** Streams a committed blob or an inclusive byte range; throws BLOB_UNKNOWN when absent. */
+  /**
+   * Streams a committed blob or an inclusive byte range; throws BLOB_UNKNOWN when absent and
+   * RANGE_INVALID when the range falls outside the blob.
+   */
   read(digest: Digest, range?: ByteRange): Promise<Readable>;
-  /** Idempotent. Only garbage collection calls it. */
+  /** Idempotent; removes the quarantined copy when there is one. Only garbage collection calls it. */
   delete(digest: Digest): Promise<void>;
   /**
    * Moves a committed blob aside so that garbage collection can re-check the metadata before
@@ -29,6 +32,8 @@ export interface BlobStore {
   restore(digest: Digest): Promise<void>;
   /** Every committed digest, for garbage collection. */
   list(): AsyncIterable<Digest>;
+  /** At start-up: empties scratch space and restores quarantined blobs (garbage collection decides again). */
+  cleanLeftovers(): Promise<void>;
   readonly uploads: UploadArea;
 }
 
@@ -47,6 +52,7 @@ export interface UploadArea {
   /**
    * Publishes the first `size` bytes as a committed blob, atomically, if they hash to `expected`;
    * otherwise throws DIGEST_INVALID and publishes nothing (the upload stays as it was).
+   * SIZE_INVALID when fewer than `size` bytes are held; BLOB_UPLOAD_UNKNOWN for an unknown upload.
    */
   commit(id: UploadId, size: number, expected: Digest): Promise<void>;
   /** Removes the upload's bytes; idempotent. */
