@@ -7,6 +7,7 @@ import { Metrics } from './http/metrics.ts';
 import { loadTls, type TlsMaterial } from './http/tls.ts';
 import { createLogger } from './lib/logger.ts';
 import { BlobService } from './oci/blob-service.ts';
+import { ManifestCache } from './oci/manifest-cache.ts';
 import { ManifestService } from './oci/manifest-service.ts';
 import { UploadService } from './oci/upload-service.ts';
 import { openStores } from './storage/open.ts';
@@ -25,7 +26,7 @@ export async function serve(config: Config): Promise<void> {
     blobStore: stores.blobs,
     blobs: new BlobService(stores.metadata, stores.blobs),
     uploads,
-    manifests: new ManifestService(stores.metadata, config.limits.manifestBytes),
+    manifests: new ManifestService(stores.metadata, config.limits.manifestBytes, manifestCacheFor(config)),
     access: OPEN_ACCESS,
     metrics,
     https: tls,
@@ -37,6 +38,12 @@ export async function serve(config: Config): Promise<void> {
   });
   await app.listen({ host, port });
   process.stdout.write(banner(config, tls));
+}
+
+/** Tags are cached only where this process makes every tag change: one node on SQLite. */
+function manifestCacheFor(config: Config): ManifestCache {
+  const singleNode = config.metadata.startsWith('sqlite');
+  return new ManifestCache({ ttlMs: 5_000, maxBytes: 64 * 1024 * 1024, cacheTags: singleNode });
 }
 
 function banner(config: Config, tls: TlsMaterial | undefined): string {

@@ -2,7 +2,8 @@ import { WharfError } from '../errors/wharf-error.ts';
 import type { MetadataStore, Page, ReferrerRecord, StoredManifest } from '../storage/metadata-store.ts';
 import { digestOf, type Digest } from './digest.ts';
 import { parseManifest } from './manifest.ts';
-import type { Reference, RepoName } from './names.ts';
+import type { ManifestCache } from './manifest-cache.ts';
+import type { Reference, RepoName, Tag } from './names.ts';
 
 export interface PutResult {
   digest: Digest;
@@ -14,6 +15,7 @@ export class ManifestService {
   constructor(
     private readonly metadata: MetadataStore,
     readonly maxBytes: number,
+    private readonly cache: ManifestCache,
   ) {}
 
   /**
@@ -42,6 +44,8 @@ export class ManifestService {
       annotations: parsed.annotations,
       tag: ref.kind === 'tag' ? ref.tag : undefined,
     });
+    // After the write: a lookup that read the old tag meanwhile then does not cache it.
+    if (ref.kind === 'tag') this.cache.dropTag(repo, ref.tag);
     if (missing.length > 0) {
       throw new WharfError('MANIFEST_BLOB_UNKNOWN', `manifest references ${missing.length} unknown blob(s) or manifest(s)`, {
         detail: { digests: missing },
@@ -51,8 +55,8 @@ export class ManifestService {
   }
 
   async get(repo: RepoName, ref: Reference): Promise<StoredManifest> {
-    const digest = ref.kind === 'digest' ? ref.digest : await this.metadata.tags.resolve(repo, ref.tag);
-    const manifest = digest && (await this.metadata.manifests.get(repo, digest));
+    const digest = ref.kind === 'digest' ? ref.digest : await this.resolveTag(repo, ref.tag);
+    const manifest = digest && (this.cache.manifest(repo, digest) ?? (await this.loadManifest(repo, digest)));
     if (!manifest) {
       if (!(await this.metadata.repositories.exists(repo))) throw new WharfError('NAME_UNKNOWN', undefined, { detail: { name: repo } });
       throw new WharfError('MANIFEST_UNKNOWN', undefined, { detail: ref.kind === 'tag' ? { tag: ref.tag } : { digest: ref.digest } });
@@ -62,9 +66,31 @@ export class ManifestService {
 
   /** By digest: the manifest and its tags go. By tag: only the tag goes (distribution-spec v1.1). */
   async delete(repo: RepoName, ref: Reference): Promise<void> {
-    const deleted =
-      ref.kind === 'digest' ? await this.metadata.manifests.delete(repo, ref.digest) : await this.metadata.tags.delete(repo, ref.tag);
+    let deleted: boolean;
+    if (ref.kind === 'digest') {
+      deleted = await this.metadata.manifests.delete(repo, ref.digest);
+      this.cache.dropManifest(repo, ref.digest);
+    } else {
+      deleted = await this.metadata.tags.delete(repo, ref.tag);
+      this.cache.dropTag(repo, ref.tag);
+    }
     if (!deleted) throw new WharfError('MANIFEST_UNKNOWN');
+  }
+
+  private async resolveTag(repo: RepoName, tag: Tag): Promise<Digest | undefined> {
+    const cached = this.cache.tag(repo, tag);
+    if (cached) return cached;
+    const generation = this.cache.generation;
+    const digest = await this.metadata.tags.resolve(repo, tag);
+    if (digest) this.cache.storeTag(repo, tag, digest, generation);
+    return digest;
+  }
+
+  private async loadManifest(repo: RepoName, digest: Digest): Promise<StoredManifest | undefined> {
+    const generation = this.cache.generation;
+    const manifest = await this.metadata.manifests.get(repo, digest);
+    if (manifest) this.cache.storeManifest(repo, manifest, generation);
+    return manifest;
   }
 
   async tags(repo: RepoName, page: Page): Promise<string[]> {

@@ -3,6 +3,7 @@ import type { Digest } from '../../oci/digest.ts';
 import type { RepoName } from '../../oci/names.ts';
 import type { ManifestIndex, ManifestInput, ReferrerRecord, StoredManifest } from '../metadata-store.ts';
 import { isRetryable } from './errors.ts';
+import { preparedQuery } from './prepared.ts';
 import type { Database, ManifestRefRow, SqlContext } from './schema.ts';
 
 /** Thrown inside put's transaction to roll back the link refresh when references are missing. */
@@ -18,6 +19,10 @@ const PUT_ATTEMPTS = 3;
 /** Manifests, their references and referrers. The GET path (get) is a single primary-key lookup. */
 export function manifestIndex(ctx: SqlContext): ManifestIndex {
   const { db } = ctx;
+  const getManifest = preparedQuery(
+    db,
+    db.selectFrom('manifests').select(['media_type', 'content', 'created_at']).where('repo', '=', '').where('digest', '=', ''),
+  );
   return {
     async put(input: ManifestInput): Promise<{ missing: Digest[] }> {
       for (let attempt = 1; ; attempt++) {
@@ -33,12 +38,7 @@ export function manifestIndex(ctx: SqlContext): ManifestIndex {
     },
 
     async get(repo: RepoName, digest: Digest): Promise<StoredManifest | undefined> {
-      const row = await db
-        .selectFrom('manifests')
-        .select(['media_type', 'content', 'created_at'])
-        .where('repo', '=', repo)
-        .where('digest', '=', digest)
-        .executeTakeFirst();
+      const [row] = await getManifest(repo, digest);
       return row && { digest, mediaType: row.media_type, bytes: row.content, createdAt: row.created_at };
     },
 

@@ -63,7 +63,31 @@ function openSqlite(path: string): Kysely<Database> {
     throw err;
   }
   // Kysely serialises all queries and transactions over this one connection.
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+}
+
+/**
+ * Kysely prepares every query anew, which costs more than running it on the manifest GET path.
+ * Queries are built from a fixed set of shapes with bound parameters, so a statement prepared once
+ * per SQL text can be reused; the cache is bounded in case a caller builds SQL with varying text.
+ */
+function withStatementCache(database: SqliteDatabase.Database): SqliteDatabase.Database {
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  const MAX_STATEMENTS = 500;
+  return new Proxy(database, {
+    get(target, property, receiver) {
+      if (property !== 'prepare') return Reflect.get(target, property, receiver) as unknown;
+      return (sql: string) => {
+        let statement = statements.get(sql);
+        if (!statement) {
+          if (statements.size >= MAX_STATEMENTS) statements.clear();
+          statement = target.prepare(sql);
+          statements.set(sql, statement);
+        }
+        return statement;
+      };
+    },
+  });
 }
 
 function openPostgres(url: string): Kysely<Database> {

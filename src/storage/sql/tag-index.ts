@@ -1,18 +1,15 @@
 import type { Digest } from '../../oci/digest.ts';
 import type { RepoName, Tag } from '../../oci/names.ts';
 import type { Page, TagIndex } from '../metadata-store.ts';
+import { preparedQuery } from './prepared.ts';
 import type { SqlContext } from './schema.ts';
 
 /** Tags; each points at a manifest of its repository (the foreign key cascades on manifest delete). */
 export function tagIndex({ db }: SqlContext): TagIndex {
+  const resolveTag = preparedQuery(db, db.selectFrom('tags').select('digest').where('repo', '=', '').where('tag', '=', ''));
   return {
     async resolve(repo: RepoName, tag: Tag): Promise<Digest | undefined> {
-      const row = await db
-        .selectFrom('tags')
-        .select('digest')
-        .where('repo', '=', repo)
-        .where('tag', '=', tag)
-        .executeTakeFirst();
+      const [row] = await resolveTag(repo, tag);
       return row?.digest as Digest | undefined;
     },
 
