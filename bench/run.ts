@@ -1,0 +1,91 @@
+// `npm run bench`: Wharf and the reference registry (distribution 2.8) side by side, one run, one table.
+// BENCH_QUICK=1 for a smoke run; BENCH_SUBJECT=reference puts a second reference registry in Wharf's
+// column (for developing the bench itself); BENCH_WHARF_USER/BENCH_WHARF_PASSWORD if Wharf demands a login.
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { authorize, type Credentials } from './auth.ts';
+import { IntegrityError } from './http.ts';
+import { blobPhase, manifestPhase, REPOS, tagPhase } from './phases.ts';
+import { benchPlan, type BenchPlan } from './plan.ts';
+import { Report, writeReport } from './report.ts';
+import { startReferenceServer, startWharfServer, type BenchServer } from './servers.ts';
+
+const RESULTS = join(import.meta.dirname, 'results', 'latest.md');
+
+async function startServers(isDevSubject: boolean): Promise<BenchServer[]> {
+  const started = await Promise.allSettled([
+    isDevSubject ? startReferenceServer('wharf') : startWharfServer(),
+    startReferenceServer('reference'),
+  ]);
+  const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failure = started.find((s) => s.status === 'rejected');
+  if (failure) {
+    await Promise.all(servers.map((s) => s.stop()));
+    throw failure.reason;
+  }
+  return servers;
+}
+
+function credentials(): Credentials | undefined {
+  const { BENCH_WHARF_USER: username, BENCH_WHARF_PASSWORD: password } = process.env;
+  return username && password ? { username, password } : undefined;
+}
+
+const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');
+
+function header(plan: BenchPlan, servers: BenchServer[], isDevSubject: boolean, seconds: number, loadBefore: string): string[] {
+  const [subject, reference] = servers as [BenchServer, BenchServer];
+  return [
+    `# Wharf vs reference registry${plan.isQuick ? ' (BENCH_QUICK smoke run)' : ''}`,
+    '',
+    `${new Date().toISOString()} · node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} · ` +
+      `${Math.round(totalmem() / 2 ** 30)} GiB RAM · ${seconds.toFixed(0)} s · load average before ${loadBefore}, after ${load()}`,
+    '',
+    `Both on 127.0.0.1 over TLS, filesystem storage in a temp dir, access logs off. ` +
+      `wharf column: ${isDevSubject ? '**a second distribution 2.8 (BENCH_SUBJECT=reference), not Wharf**' : 'bin/wharf.mjs serve --log-level warn, SQLite metadata'}` +
+      ` (${subject.url}); reference: /usr/bin/docker-registry ${reference.label} (${reference.url}). ` +
+      'Client (undici, wrk) shares the same CPUs as the servers; MiB/s = blob bytes / wall time; downloads hash every byte.',
+  ];
+}
+
+async function main(): Promise<number> {
+  const plan = benchPlan(process.env);
+  const isDevSubject = process.env.BENCH_SUBJECT === 'reference';
+  const t0 = performance.now();
+  const loadBefore = load();
+  const servers = await startServers(isDevSubject);
+  let stopping: Promise<unknown> | undefined;
+  const stopAll = () => (stopping ??= Promise.all(servers.map((s) => s.stop())));
+  process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
+  const report = new Report();
+  try {
+    for (const server of servers) {
+      await authorize(server, Object.values(REPOS), server.role === 'wharf' ? credentials() : undefined).catch((err: Error) => {
+        report.notes.push(`${server.role}: authentication failed, every figure will fail: ${err.message}`);
+      });
+    }
+    await blobPhase(servers, plan, report);
+    await manifestPhase(servers, plan, report);
+    await tagPhase(servers, plan, report);
+    const rss = report.figure('peak RSS (VmHWM) at the end', 'MiB', true);
+    for (const server of servers) rss.values[server.role] = server.peakRssKiB() / 1024;
+    const markdown = report.render(header(plan, servers, isDevSubject, (performance.now() - t0) / 1000, loadBefore));
+    process.stdout.write(`\n${markdown}`);
+    await writeReport(RESULTS, markdown);
+    console.log(`\nwritten to ${RESULTS}`);
+    return report.errors().length > 0 ? 1 : 0;
+  } catch (err) {
+    for (const server of servers) {
+      if (!(err instanceof IntegrityError)) console.error(`--- ${server.role} output ---\n${server.output().slice(-4000)}`);
+    }
+    throw err;
+  } finally {
+    await stopAll();
+  }
+}
+
+process.exitCode = await main().catch((err: unknown) => {
+  console.error(err instanceof IntegrityError ? `bench aborted: ${err.message}` : err);
+  return 1;
+});

@@ -1,0 +1,174 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Agent, request } from 'undici';
+import { freePort, waitFor } from '../test/helpers/net.ts';
+import { tmpDir } from '../test/helpers/tmp.ts';
+import { startWharf } from '../test/helpers/wharf.ts';
+
+const REFERENCE_BIN = '/usr/bin/docker-registry';
+
+/** Which column a server fills in the report. */
+export type ServerRole = 'wharf' | 'reference';
+
+/** A registry under test, reachable over HTTPS on 127.0.0.1 with a CA we trust. */
+export interface BenchServer {
+  readonly role: ServerRole;
+  /** Human label, e.g. "wharf" or "distribution 2.8.2". */
+  readonly label: string;
+  /** e.g. https://127.0.0.1:40123 */
+  readonly url: string;
+  readonly caPem: string;
+  readonly pid: number;
+  /** Keep-alive dispatcher trusting `caPem`; shared by every bench step on this server. */
+  readonly dispatcher: Agent;
+  /** Headers every /v2 request carries (e.g. a bearer token); empty when the server needs none. */
+  auth: Record<string, string>;
+  /** Peak resident set size so far (VmHWM), in KiB. */
+  peakRssKiB(): number;
+  /** What the process printed, for diagnostics. */
+  output(): string;
+  /** SIGTERM by PID, wait for exit, remove the data dir. */
+  stop(): Promise<void>;
+}
+
+/** A dispatcher for `server` with its own connection pool (e.g. a fixed number of keep-alive sockets). */
+export function agentFor(server: BenchServer, connections?: number): Agent {
+  return new Agent({ connect: { ca: server.caPem }, connections, keepAliveTimeout: 30_000 });
+}
+
+/** Reads VmHWM (peak RSS, KiB) of a live process. */
+export function peakRssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
+  if (!match?.[1]) throw new Error(`no VmHWM in /proc/${pid}/status`);
+  return Number(match[1]);
+}
+
+/** Starts Wharf (bin/wharf.mjs serve, HTTPS, SQLite metadata, filesystem blobs, --log-level warn). */
+export async function startWharfServer(): Promise<BenchServer> {
+  const wharf = await startWharf();
+  const pid = wharf.process.pid;
+  if (pid === undefined || wharf.caPem === undefined) throw new Error('wharf started without a pid or a CA');
+  const caPem = wharf.caPem;
+  const dispatcher = new Agent({ connect: { ca: caPem }, keepAliveTimeout: 30_000 });
+  return {
+    role: 'wharf',
+    label: 'wharf',
+    url: wharf.url,
+    caPem,
+    pid,
+    dispatcher,
+    auth: {},
+    peakRssKiB: () => peakRssOf(pid),
+    output: () => wharf.output(),
+    async stop() {
+      await dispatcher.close();
+      await wharf.stop();
+    },
+  };
+}
+
+/** Starts Debian's docker-registry (CNCF distribution 2.8) over TLS with a fresh self-signed certificate. */
+export async function startReferenceServer(role: ServerRole = 'reference'): Promise<BenchServer> {
+  const dir = await tmpDir('wharf-bench-ref-');
+  const port = await freePort();
+  const tls = await selfSignedCert(join(dir.path, 'tls'));
+  const configPath = join(dir.path, 'config.yml');
+  await writeFile(configPath, referenceConfig(port, join(dir.path, 'storage'), tls));
+  const logPath = join(dir.path, 'registry.log');
+  const logFd = openSync(logPath, 'a');
+  const child = spawn(REFERENCE_BIN, ['serve', configPath], { stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const output = () => readFileSync(logPath, 'utf8');
+  const caPem = readFileSync(tls.cert, 'utf8');
+  const dispatcher = new Agent({ connect: { ca: caPem }, keepAliveTimeout: 30_000 });
+  const url = `https://127.0.0.1:${port}`;
+  try {
+    await waitFor(`docker-registry on ${port}`, async () => {
+      if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}`);
+      const res = await request(`${url}/v2/`, { dispatcher });
+      await res.body.dump();
+      return res.statusCode === 200;
+    });
+  } catch (err) {
+    await stopChild(child, exited);
+    throw new Error(`docker-registry did not start: ${(err as Error).message}\n${output()}`);
+  }
+  const pid = child.pid!;
+  return {
+    role,
+    label: await referenceVersion(),
+    url,
+    caPem,
+    pid,
+    dispatcher,
+    auth: {},
+    peakRssKiB: () => peakRssOf(pid),
+    output,
+    async stop() {
+      await dispatcher.close();
+      await stopChild(child, exited);
+      await dir.remove();
+    },
+  };
+}
+
+/** e.g. "github.com/docker/distribution 2.8.2+ds1", from `docker-registry --version`. */
+async function referenceVersion(): Promise<string> {
+  const { stdout } = await promisify(execFile)(REFERENCE_BIN, ['--version']);
+  return stdout.replace(/^\S+\s+/, '').trim();
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+    process.kill(child.pid, 'SIGTERM');
+  }
+  await exited;
+}
+
+interface TlsFiles {
+  cert: string;
+  key: string;
+}
+
+/** A P-256 self-signed certificate for 127.0.0.1, made with openssl; it is its own CA. */
+async function selfSignedCert(dir: string): Promise<TlsFiles> {
+  await mkdir(dir, { recursive: true });
+  const files = { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
+  await promisify(execFile)('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', files.key, '-out', files.cert, '-days', '2', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1',
+  ]);
+  return files;
+}
+
+/** Reference settings: filesystem storage, errors-only log, no access log, TLS, no auth. */
+function referenceConfig(port: number, rootDir: string, tls: TlsFiles): string {
+  return [
+    'version: 0.1',
+    'log:',
+    '  level: error',
+    '  accesslog:',
+    '    disabled: true',
+    'storage:',
+    '  cache:',
+    '    blobdescriptor: inmemory',
+    '  filesystem:',
+    `    rootdirectory: ${rootDir}`,
+    '  delete:',
+    '    enabled: true',
+    'http:',
+    `  addr: 127.0.0.1:${port}`,
+    `  secret: ${randomBytes(16).toString('hex')}`,
+    '  tls:',
+    `    certificate: ${tls.cert}`,
+    `    key: ${tls.key}`,
+    '',
+  ].join('\n');
+}
