@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { matchRoute, repoOf } from '../../src/oci/router.ts';
 import { parseRange } from '../../src/oci/routes/blobs.ts';
+import { accepts } from '../../src/oci/routes/manifests.ts';
 import { WharfError } from '../../src/errors/wharf-error.ts';
 
 const D = `sha256:${'0'.repeat(64)}`;
@@ -60,5 +61,19 @@ describe('blob Range headers', () => {
         bad,
       );
     }
+  });
+});
+
+describe('manifest content negotiation', () => {
+  const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+  const DOCKER = 'application/vnd.docker.distribution.manifest.v2+json';
+  it('admits a type the client lists, a wildcard, or no Accept at all', () => {
+    assert.ok(accepts(`${DOCKER}, ${OCI_INDEX};q=0.5`, OCI_INDEX));
+    assert.ok(accepts('*/*', OCI_INDEX));
+    assert.ok(accepts(undefined, OCI_INDEX));
+    assert.ok(accepts('application/json', OCI_INDEX));
+  });
+  it('refuses a manifest type the client lists others but not this one', () => {
+    assert.ok(!accepts(DOCKER, OCI_INDEX));
   });
 });

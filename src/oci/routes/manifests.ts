@@ -1,4 +1,6 @@
+import { WharfError } from '../../errors/wharf-error.ts';
 import { readSmallBody } from '../../http/body.ts';
+import { IMAGE_MANIFEST_TYPES, INDEX_TYPES } from '../media-types.ts';
 import type { OciHandler, RouteHandlers } from '../context.ts';
 import { parseReference } from '../names.ts';
 import { repoOf } from '../router.ts';
@@ -8,6 +10,13 @@ const fetchManifest: OciHandler = async ({ req, reply, match, deps }) => {
   const ref = parseReference(match.param);
   await deps.access.require(req, [{ type: 'repository', name: repo, actions: ['pull'] }]);
   const manifest = await deps.manifests.get(repo, ref);
+  if (!accepts(req.headers.accept, manifest.mediaType)) {
+    // As the reference does: a client that cannot read this kind of manifest gets a clear refusal
+    // rather than bytes it would misparse.
+    throw new WharfError('MANIFEST_UNKNOWN', `manifest is ${manifest.mediaType}, which the Accept header does not include`, {
+      detail: { mediaType: manifest.mediaType },
+    });
+  }
   reply.headers({
     'content-type': manifest.mediaType,
     'docker-content-digest': manifest.digest,
@@ -18,6 +27,19 @@ const fetchManifest: OciHandler = async ({ req, reply, match, deps }) => {
   deps.metrics.bytesOut.inc(manifest.bytes.length);
   return reply.send(manifest.bytes);
 };
+
+/**
+ * Whether an Accept header admits the media type. No header, wildcards, or an Accept that names no
+ * manifest type at all (e.g. application/json from a generic client) admit everything.
+ */
+export function accepts(header: string | undefined, mediaType: string): boolean {
+  if (header === undefined || header === '') return true;
+  const types = header.split(',').map((part) => part.split(';')[0]!.trim().toLowerCase());
+  if (types.includes(mediaType) || types.includes('*/*') || types.includes('application/*')) return true;
+  return !types.some((t) => MANIFEST_TYPES.has(t));
+}
+
+const MANIFEST_TYPES: ReadonlySet<string> = new Set([...IMAGE_MANIFEST_TYPES, ...INDEX_TYPES]);
 
 /** GET/HEAD/PUT/DELETE /v2/<name>/manifests/<reference> */
 export const manifestRoutes: RouteHandlers = {
