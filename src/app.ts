@@ -1,4 +1,5 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AccessGate } from './auth/access-gate.ts';
 import type { Config } from './config/schema.ts';
@@ -27,6 +28,21 @@ export interface AppDeps {
 
 const EMPTY_DIGEST = 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' as Digest;
 
+/**
+ * A request Node's HTTP parser cannot read (bad framing, a body cut short) never reaches a route:
+ * answer it in the distribution error format rather than Fastify's generic one, then close.
+ */
+function rejectMalformedRequest(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify({ errors: [{ code: 'UNSUPPORTED', message: 'malformed HTTP request' }] });
+  socket.end(
+    `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
 /** Builds the whole HTTP surface; main.ts and tests call the same function. */
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -37,6 +53,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     requestIdHeader: false,
     // Repository names and digests make long paths; the /v2 router validates them itself.
     routerOptions: { maxParamLength: 8192 },
+    clientErrorHandler: rejectMalformedRequest,
     ...(deps.https && { https: { ...deps.https, allowHTTP1: true } }),
   }) as unknown as FastifyInstance;
 

@@ -81,10 +81,13 @@ export async function startWharf(opts: StartOptions = {}): Promise<WharfInstance
       const res = await doFetch('/healthz');
       await res.arrayBuffer();
       return res.ok;
-    });
+    }, 60_000);
   } catch (err) {
     child.kill('SIGKILL');
-    throw new Error(`wharf did not start: ${(err as Error).message}\n${output()}`);
+    await exited;
+    const printed = output();
+    await ownData?.remove();
+    throw new Error(`wharf did not start: ${(err as Error).message}\n${printed}`);
   }
   return {
     url,

@@ -1,5 +1,7 @@
 import type { RouteHandlers } from '../context.ts';
+import { isRepoName, isTag } from '../names.ts';
 import { repoOf } from '../router.ts';
+import { sendJson } from './json.ts';
 import { nextLink, pageOf } from './pagination.ts';
 
 /** GET /v2/<name>/tags/list */
@@ -7,11 +9,11 @@ export const tagRoutes: RouteHandlers = {
   GET: async ({ req, reply, match, query, deps }) => {
     const repo = repoOf(match);
     await deps.access.require(req, [{ type: 'repository', name: repo, actions: ['pull'] }]);
-    const page = pageOf(query, deps.pageSize);
+    const page = pageOf(query, deps.pageSize, isTag);
     const tags = await deps.manifests.tags(repo, page);
     const link = nextLink(`/v2/${repo}/tags/list`, page, tags);
     if (link) reply.header('link', link);
-    reply.header('content-type', 'application/json').send(JSON.stringify({ name: repo, tags }));
+    sendJson(reply, { name: repo, tags });
   },
 };
 
@@ -19,10 +21,10 @@ export const tagRoutes: RouteHandlers = {
 export const catalogRoutes: RouteHandlers = {
   GET: async ({ req, reply, query, deps }) => {
     await deps.access.require(req, [{ type: 'registry', name: 'catalog', actions: ['*'] }]);
-    const page = pageOf(query, deps.pageSize);
+    const page = pageOf(query, deps.pageSize, isRepoName);
     const repositories = await deps.manifests.catalog(page);
     const link = nextLink('/v2/_catalog', page, repositories);
     if (link) reply.header('link', link);
-    reply.header('content-type', 'application/json').send(JSON.stringify({ repositories }));
+    sendJson(reply, { repositories });
   },
 };

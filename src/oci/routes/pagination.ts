@@ -1,10 +1,17 @@
 import { WharfError } from '../../errors/wharf-error.ts';
 import type { Page } from '../../storage/metadata-store.ts';
 
-/** Reads n/last; without n every entry is returned (as the reference does), n is capped at `max`. */
-export function pageOf(query: URLSearchParams, max: number): Page & { requested?: number } {
+/**
+ * Reads n/last; without n every entry is returned (as the reference does), n is capped at `max`.
+ * `last` must pass `isValidLast` (the listed names' grammar), so that no bytes a database cannot
+ * hold (NUL) reach it.
+ */
+export function pageOf(query: URLSearchParams, max: number, isValidLast: (last: string) => boolean): Page & { requested?: number } {
   const rawN = query.get('n');
   const last = query.get('last') ?? undefined;
+  if (last !== undefined && !isValidLast(last)) {
+    throw new WharfError('PAGINATION_NUMBER_INVALID', 'last is not a name this list could contain');
+  }
   if (rawN === null) return { last, limit: Number.MAX_SAFE_INTEGER };
   if (!/^\d{1,9}$/.test(rawN)) throw new WharfError('PAGINATION_NUMBER_INVALID', `n must be a non-negative integer`);
   const n = Number(rawN);
