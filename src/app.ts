@@ -37,7 +37,12 @@ function rejectMalformedRequest(err: NodeJS.ErrnoException, socket: Duplex): voi
     socket.destroy();
     return;
   }
-  const body = JSON.stringify({ errors: [{ code: 'UNSUPPORTED', message: 'malformed HTTP request' }] });
+  // llhttp reports a body cut short by the end of the connection as an invalid EOF state.
+  const truncated = err.code === 'HPE_INVALID_EOF_STATE';
+  const error = truncated
+    ? { code: 'SIZE_INVALID', message: 'request body ended before Content-Length bytes arrived' }
+    : { code: 'UNSUPPORTED', message: 'malformed HTTP request' };
+  const body = JSON.stringify({ errors: [error] });
   socket.end(
     `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );

@@ -306,10 +306,19 @@ forEachBackend('manifests', (ctx) => {
       }
     });
 
-    it('returns the stored media type even when Accept does not list it', async () => {
+    it('refuses, as the reference does, a manifest whose type the Accept header leaves out', async () => {
+      const repo = uniqueRepo('manifests');
+      await pushImage(ctx.registry, repo, { reference: 'v1' });
+      const res = await ctx.registry.fetch(`/v2/${repo}/manifests/v1`, { headers: { accept: MEDIA.dockerManifest } });
+      await expectError(res, 404, 'MANIFEST_UNKNOWN');
+      const head = await ctx.registry.fetch(`/v2/${repo}/manifests/v1`, { method: 'HEAD', headers: { accept: MEDIA.dockerManifest } });
+      assert.equal(head.status, 404);
+    });
+
+    it('returns the manifest to a client whose Accept names no manifest type at all', async () => {
       const repo = uniqueRepo('manifests');
       const image = await pushImage(ctx.registry, repo, { reference: 'v1' });
-      const res = await ctx.registry.fetch(`/v2/${repo}/manifests/v1`, { headers: { accept: MEDIA.dockerManifest } });
+      const res = await ctx.registry.fetch(`/v2/${repo}/manifests/v1`, { headers: { accept: 'application/json' } });
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('content-type'), MEDIA.ociManifest);
       assert.deepEqual(Buffer.from(await res.arrayBuffer()), image.manifest.bytes);
