@@ -1,6 +1,5 @@
-import type { Readable } from 'node:stream';
 import { WharfError } from '../errors/wharf-error.ts';
-import type { BlobStore, ByteRange } from '../storage/blob-store.ts';
+import type { BlobReader, BlobStore } from '../storage/blob-store.ts';
 import type { MetadataStore } from '../storage/metadata-store.ts';
 import type { Digest } from './digest.ts';
 import type { RepoName } from './names.ts';
@@ -19,9 +18,9 @@ export class BlobService {
     return linked;
   }
 
-  /** Streams a linked blob or a range of it (already validated against its size). */
-  async read(digest: Digest, range?: ByteRange): Promise<Readable> {
-    return this.blobs.read(digest, range);
+  /** Opens a linked blob's bytes for sending; the caller closes the reader. */
+  async open(digest: Digest): Promise<BlobReader> {
+    return this.blobs.openReader(digest);
   }
 
   /** Removes the blob from the repository; its bytes go at the next garbage collection. */

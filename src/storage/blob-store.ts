@@ -22,6 +22,11 @@ export interface BlobStore {
    * RANGE_INVALID when the range falls outside the blob.
    */
   read(digest: Digest, range?: ByteRange): Promise<Readable>;
+  /**
+   * Opens a committed blob for random access (serving downloads with reused buffers); throws
+   * BLOB_UNKNOWN when absent. The bytes stay readable until `close`, even if the blob is deleted.
+   */
+  openReader(digest: Digest): Promise<BlobReader>;
   /** Idempotent; removes the quarantined copy when there is one. Only garbage collection calls it. */
   delete(digest: Digest): Promise<void>;
   /**
@@ -35,6 +40,15 @@ export interface BlobStore {
   /** At start-up: empties scratch space and restores quarantined blobs (garbage collection decides again). */
   cleanLeftovers(): Promise<void>;
   readonly uploads: UploadArea;
+}
+
+/** Random access to one committed blob. */
+export interface BlobReader {
+  readonly size: number;
+  /** Reads up to `length` bytes at `position` into the start of `into`; returns how many (0 at the end). */
+  read(into: Buffer, length: number, position: number): Promise<number>;
+  /** Idempotent. */
+  close(): Promise<void>;
 }
 
 /** Staging for chunked uploads; any node sharing the storage may receive any chunk. */

@@ -1,4 +1,5 @@
 import { WharfError } from '../../errors/wharf-error.ts';
+import { sendBlob } from '../../http/send-blob.ts';
 import type { ByteRange } from '../../storage/blob-store.ts';
 import type { OciHandler, RouteHandlers } from '../context.ts';
 import { parseDigest } from '../digest.ts';
@@ -22,8 +23,9 @@ const fetchBlob: OciHandler = async ({ req, reply, match, deps }) => {
   reply.header('content-length', length);
   if (req.method === 'HEAD') return reply.send();
   if (length === 0) return reply.send('');
+  const reader = await deps.blobs.open(digest);
   deps.metrics.bytesOut.inc(length);
-  return reply.send(await deps.blobs.read(digest, range));
+  await sendBlob(reply, reader, range ?? { start: 0, end: size - 1 });
 };
 
 /** GET/HEAD/DELETE /v2/<name>/blobs/<digest> */

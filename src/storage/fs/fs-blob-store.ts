@@ -1,9 +1,9 @@
-import { open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { WharfError } from '../../errors/wharf-error.ts';
 import { tryParseDigest, type Digest, type DigestAlgorithm } from '../../oci/digest.ts';
-import type { BlobStore, ByteRange } from '../blob-store.ts';
+import type { BlobReader, BlobStore, ByteRange } from '../blob-store.ts';
 import { FsLayout, guarded, isNotFound, statOrUndefined } from './fs-layout.ts';
 import { FsUploadArea } from './fs-upload-area.ts';
 
@@ -66,6 +66,28 @@ export class FsBlobStore implements BlobStore {
       }
     }
     return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: READ_HIGH_WATER_MARK });
+  }
+
+  async openReader(digest: Digest): Promise<BlobReader> {
+    return guarded(async () => {
+      let handle: FileHandle;
+      try {
+        handle = await open(this.layout.blobPath(digest), 'r');
+      } catch (err) {
+        if (isNotFound(err)) throw new WharfError('BLOB_UNKNOWN', undefined, { detail: { digest } });
+        throw err;
+      }
+      const { size } = await handle.stat().catch(async (err: unknown) => {
+        await handle.close();
+        throw err;
+      });
+      let closed: Promise<void> | undefined;
+      return {
+        size,
+        read: async (into, length, position) => (await handle.read(into, 0, length, position)).bytesRead,
+        close: () => (closed ??= handle.close()),
+      };
+    });
   }
 
   /**
