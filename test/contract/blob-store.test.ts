@@ -41,6 +41,24 @@ export function blobStoreContract(name: string, factory: () => Promise<BlobStore
         assert.deepEqual(await readAll(await store.read(digest, { start: 299_999, end: 299_999 })), bytes.subarray(299_999));
       });
 
+      it('opens a committed blob for random access, readable after a delete until closed', async (t) => {
+        const { store } = await setup(t);
+        const bytes = randomBytes(70_000);
+        const digest = await push(store, bytes);
+        const reader = await store.openReader(digest);
+        assert.equal(reader.size, bytes.length);
+        await store.delete(digest);
+        const into = Buffer.alloc(1000);
+        assert.equal(await reader.read(into, 1000, 69_500), 500);
+        assert.deepEqual(into.subarray(0, 500), bytes.subarray(69_500));
+        assert.equal(await reader.read(into, 1000, 0), 1000);
+        assert.deepEqual(into, bytes.subarray(0, 1000));
+        assert.equal(await reader.read(into, 1000, 70_000), 0);
+        await reader.close();
+        await reader.close();
+        await rejectsWith(store.openReader(digest), 'BLOB_UNKNOWN');
+      });
+
       it('stat gives the size of a committed blob and undefined for an absent one', async (t) => {
         const { store } = await setup(t);
         const digest = await push(store, Buffer.from('hello'));
