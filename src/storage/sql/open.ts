@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
 import type { MetadataStore } from '../metadata-store.ts';
 import { toStoreError } from './errors.ts';
 import { migrateToLatest } from './migrations/index.ts';
@@ -23,7 +22,7 @@ export async function openSqlMetadataStore(url: string, opts: { dataDir: string 
   let db: Kysely<Database> | undefined;
   try {
     const kind: SqlKind = isPostgresUrl(url) ? 'postgres' : 'sqlite';
-    db = kind === 'postgres' ? openPostgres(url) : openSqlite(sqlitePath(url, opts.dataDir));
+    db = kind === 'postgres' ? await openPostgres(url) : openSqlite(sqlitePath(url, opts.dataDir));
     await migrateToLatest(db, kind);
     return sqlMetadataStore(db, kind);
   } catch (err) {
@@ -90,7 +89,9 @@ function withStatementCache(database: SqliteDatabase.Database): SqliteDatabase.D
   });
 }
 
-function openPostgres(url: string): Kysely<Database> {
+/** pg is loaded only for PostgreSQL: a SQLite server should not carry it. */
+async function openPostgres(url: string): Promise<Kysely<Database>> {
+  const { default: pg } = await import('pg');
   // Sizes and times are bigint columns; they stay far below 2^53, so Number is exact.
   const types = new pg.TypeOverrides();
   types.setTypeParser(INT8_OID, (value: string) => Number(value));
