@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
@@ -47,8 +47,8 @@ export async function issueServerCertificate(dir: string, names: string[]): Prom
     ],
   });
   const issued = { cert: cert.toString('pem') + '\n' + ca.certPem, key: await privatePem(keys.privateKey) };
-  await writeFile(join(dir, 'server.key'), issued.key, { mode: 0o600 });
-  await writeFile(join(dir, 'server.crt'), issued.cert);
+  await writeAtomically(join(dir, 'server.key'), issued.key, 0o600);
+  await writeAtomically(join(dir, 'server.crt'), issued.cert, 0o644);
   return issued;
 }
 
@@ -76,9 +76,16 @@ async function loadOrCreateCa(dir: string): Promise<Ca> {
     ],
   });
   const certPem = cert.toString('pem') + '\n';
-  await writeFile(keyPath, await privatePem(keys.privateKey), { mode: 0o600 });
-  await writeFile(certPath, certPem);
+  await writeAtomically(keyPath, await privatePem(keys.privateKey), 0o600);
+  await writeAtomically(certPath, certPem, 0o644);
   return { certPem, cert, keys };
+}
+
+/** Readers (clients copying ca.crt, a concurrent start) never see a half-written file. */
+async function writeAtomically(path: string, text: string, mode: number): Promise<void> {
+  const partial = `${path}.${process.pid}.tmp`;
+  await writeFile(partial, text, { mode });
+  await rename(partial, path);
 }
 
 function randomSerial(): string {

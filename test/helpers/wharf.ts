@@ -78,9 +78,16 @@ export async function startWharf(opts: StartOptions = {}): Promise<WharfInstance
   try {
     await waitFor(`wharf on ${host}`, async () => {
       if (child.exitCode !== null) throw new Error(`wharf exited with ${child.exitCode}:\n${output()}`);
-      const res = await doFetch('/healthz');
-      await res.arrayBuffer();
-      return res.ok;
+      try {
+        const res = await doFetch('/healthz');
+        await res.arrayBuffer();
+        return res.ok;
+      } catch (err) {
+        // Not listening yet, or the CA was read before the server wrote it: read it again next time.
+        await agent?.close();
+        agent = undefined;
+        throw err;
+      }
     }, 60_000);
   } catch (err) {
     child.kill('SIGKILL');
