@@ -23,6 +23,17 @@ export const CATALOG = {
   UNSUPPORTED: { status: 405, message: 'the operation is unsupported' },
   TOOMANYREQUESTS: { status: 429, message: 'too many requests' },
   NOT_FOUND: { status: 404, message: 'not found' },
+  // Notary v1 trust API (shared/specs/notary-trust-api.md 2.2): the messages are the reference's, exactly.
+  METADATA_NOT_FOUND: { status: 404, message: 'You have requested metadata that does not exist.' },
+  INVALID_UPDATE: { status: 400, message: 'Update sent by the client is invalid.' },
+  TRUST_VERSION: { status: 400, message: 'A newer version of metadata is already available.', wire: 'VERSION' },
+  MALFORMED_JSON: { status: 400, message: 'JSON sent by the client could not be parsed by the server' },
+  MALFORMED_UPLOAD: { status: 400, message: 'The body of your request is malformed.' },
+  NO_FILENAME: { status: 400, message: 'No file/role name provided.' },
+  INVALID_ROLE: { status: 400, message: 'The role you are attempting to operate on is invalid.' },
+  INVALID_GUN: { status: 400, message: 'The server does not support actions on images of this name.' },
+  INVALID_PARAMETERS: { status: 400, message: 'The parameters provided are not valid.' },
+  UPDATING: { status: 500, message: 'An error has occurred while updating the TUF repository.' },
   UNAVAILABLE: { status: 503, message: 'service unavailable' },
   UNKNOWN: { status: 500, message: 'unknown error' },
 } as const satisfies Record<string, { status: number; message: string; wire?: string }>;
