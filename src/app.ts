@@ -8,7 +8,7 @@ import { opsRoutes } from './http/ops-routes.ts';
 import { requestIdOf } from './http/request-context.ts';
 import type { BlobService } from './oci/blob-service.ts';
 import type { ManifestService } from './oci/manifest-service.ts';
-import { ociPlugin } from './oci/plugin.ts';
+import { ociPlugin, type TrustHandler } from './oci/plugin.ts';
 import type { UploadService } from './oci/upload-service.ts';
 import type { BlobStore } from './storage/blob-store.ts';
 import type { MetadataStore } from './storage/metadata-store.ts';
@@ -24,6 +24,8 @@ export interface AppDeps {
   access: AccessGate;
   metrics: Metrics;
   https?: { cert: string; key: string };
+  /** The trust API under /v2/<gun>/_trust/. */
+  trust?: TrustHandler;
 }
 
 const EMPTY_DIGEST = 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' as Digest;
@@ -88,6 +90,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       metrics: deps.metrics,
       pageSize: config.limits.pageSize,
     },
+    trust: deps.trust,
   });
   return app;
 }

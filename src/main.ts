@@ -10,7 +10,14 @@ import { BlobService } from './oci/blob-service.ts';
 import { ManifestCache } from './oci/manifest-cache.ts';
 import { ManifestService } from './oci/manifest-service.ts';
 import { UploadService } from './oci/upload-service.ts';
+import type { TrustHandler } from './oci/plugin.ts';
+import type { MetadataStore } from './storage/metadata-store.ts';
 import { openStores } from './storage/open.ts';
+import { GunPolicy } from './trust/gun.ts';
+import { KeyVault } from './trust/key-vault.ts';
+import { trustRoutes } from './trust/routes.ts';
+import { ServerKeysService } from './trust/server-keys-service.ts';
+import { TrustService } from './trust/trust-service.ts';
 
 /** Opens the stores, builds the app, listens, prints how to reach it, and drains on shutdown. */
 export async function serve(config: Config): Promise<void> {
@@ -20,6 +27,7 @@ export async function serve(config: Config): Promise<void> {
   const tls = config.tls.enabled ? await loadTls(config, host) : undefined;
   const uploads = new UploadService(stores.metadata, stores.blobs);
   const metrics = new Metrics(() => uploads.inFlight);
+  const trust = await trustApi(config, stores.metadata, { host, port }, tls?.names ?? []);
   const app = await buildApp(config, {
     logger,
     metadata: stores.metadata,
@@ -30,6 +38,7 @@ export async function serve(config: Config): Promise<void> {
     access: OPEN_ACCESS,
     metrics,
     https: tls,
+    trust,
   });
   closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ err }) => {
     if (err) logger.error({ err }, 'shutting down after an error');
@@ -38,6 +47,20 @@ export async function serve(config: Config): Promise<void> {
   });
   await app.listen({ host, port });
   process.stdout.write(banner(config, tls));
+}
+
+/** The Notary v1 trust API on the registry's own host (shared/specs/notary-trust-api.md). */
+async function trustApi(config: Config, metadata: MetadataStore, listen: { host: string; port: number }, certNames: string[]): Promise<TrustHandler> {
+  const vault = await KeyVault.load(config);
+  const service = new TrustService(metadata, new ServerKeysService(metadata, vault, config.trust.serverKeyType));
+  return trustRoutes({
+    service,
+    gunPolicy: new GunPolicy(GunPolicy.hostsFor(config.trust.hosts, listen, certNames)),
+    access: OPEN_ACCESS,
+    maxPublishBytes: 100 * 1024 * 1024,
+    currentMaxAgeSeconds: config.trust.currentMaxAgeSeconds,
+    consistentMaxAgeSeconds: config.trust.consistentMaxAgeSeconds,
+  });
 }
 
 /** Tags are cached only where this process makes every tag change: one node on SQLite. */

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { redactedConfig } from '../config/load.ts';
 import { serve } from '../main.ts';
 import { runGc } from './gc-command.ts';
 import { runWithConfig, withServerOptions } from './server-options.ts';
@@ -12,8 +13,7 @@ withServerOptions(program.command('serve').description('start the registry'))
 withServerOptions(program.command('check-config').description('validate the configuration and print it'))
   .action((_opts, cmd: Command) =>
     runWithConfig(cmd, async (config) => {
-      const shown = { ...config, metadata: config.metadata.replace(/\/\/[^@/]*@/, '//***@') };
-      process.stdout.write(`configuration is valid\n${JSON.stringify(shown, null, 2)}\n`);
+      process.stdout.write(`configuration is valid\n${JSON.stringify(redactedConfig(config), null, 2)}\n`);
     }),
   );
 

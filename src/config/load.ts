@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Value from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
+import { parseKeyEncryptionKey } from '../trust/key-vault.ts';
 import { ConfigSchema, type Config } from './schema.ts';
 
 export class ConfigError extends Error {
@@ -69,7 +70,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Tree {
     const path = name.slice('WHARF_'.length).split('__').map(camelCase);
     let node = tree;
     for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Tree;
-    node[path[path.length - 1]!] = value;
+    node[path[path.length - 1]!] = isArraySetting(path) ? value.split(',').map((v) => v.trim()).filter(Boolean) : value;
   }
   return tree;
 }
@@ -78,6 +79,13 @@ function fromEnv(env: NodeJS.ProcessEnv): Tree {
 function isSettingEnv(name: string): boolean {
   const top = camelCase(name.slice('WHARF_'.length).split('__')[0]!);
   return top in ConfigSchema.properties;
+}
+
+/** Whether the schema declares the setting at `path` as a list (given in env as comma-separated values). */
+function isArraySetting(path: string[]): boolean {
+  let node: { type?: unknown; properties?: Record<string, unknown> } | undefined = ConfigSchema;
+  for (const key of path) node = node?.properties?.[key] as typeof node;
+  return node?.type === 'array';
 }
 
 function camelCase(snake: string): string {
@@ -98,7 +106,36 @@ function semanticProblems(config: Config): string[] {
   if (typeof config.metadata === 'string' && !/^(sqlite(:.+)?|postgres(ql)?:\/\/.+)$/.test(config.metadata)) {
     problems.push(`metadata: expected 'sqlite', 'sqlite:<path>' or a postgres:// URL`);
   }
+  problems.push(...trustProblems(config));
   return problems;
+}
+
+/** The key-encryption key: one source at most, well formed, and present in production. Never echoes it. */
+function trustProblems(config: Config): string[] {
+  const problems: string[] = [];
+  const trust = (config.trust ?? {}) as Partial<Config['trust']>;
+  const { keyEncryptionKey: key, keyEncryptionKeyFile: file } = trust;
+  if (key !== undefined && file !== undefined) {
+    problems.push('trust: keyEncryptionKey and keyEncryptionKeyFile are mutually exclusive');
+  }
+  if (typeof key === 'string' && parseKeyEncryptionKey(key) === undefined) {
+    problems.push('trust.keyEncryptionKey: expected base64 of 32 bytes (e.g. `openssl rand -base64 32`)');
+  }
+  if (typeof file === 'string' && !existsSync(file)) problems.push(`trust.keyEncryptionKeyFile: file not found: ${file}`);
+  if (config.mode === 'production' && key === undefined && file === undefined) {
+    problems.push('trust: production mode needs trust.keyEncryptionKey or trust.keyEncryptionKeyFile (dev mode generates one)');
+  }
+  return problems;
+}
+
+/** The configuration as check-config prints it: the database password and the trust KEK replaced by ***. */
+export function redactedConfig(config: Config): Config {
+  const { keyEncryptionKey } = config.trust;
+  return {
+    ...config,
+    metadata: config.metadata.replace(/\/\/[^@/]*@/, '//***@'),
+    trust: { ...config.trust, ...(keyEncryptionKey === undefined ? {} : { keyEncryptionKey: '***' }) },
+  };
 }
 
 export function parseListen(listen: string): { host: string; port: number } | undefined {

@@ -5,6 +5,7 @@ interface SchemaNode {
   default?: unknown;
   description?: string;
   enum?: unknown[];
+  items?: SchemaNode;
   properties?: Record<string, SchemaNode>;
 }
 
@@ -19,7 +20,8 @@ export function configurationReference(): string {
         continue;
       }
       const env = `WHARF_${here.map((k) => k.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()).join('__')}`;
-      const type = child.enum ? child.enum.join(' \\| ') : (child.type ?? 'string');
+      const scalar = child.type === 'array' ? `${child.items?.type ?? 'string'}[]` : (child.type ?? 'string');
+      const type = child.enum ? child.enum.join(' \\| ') : scalar;
       const def = child.default === undefined ? '' : `\`${JSON.stringify(child.default)}\``;
       rows.push(`| \`${here.join('.')}\` | \`${env}\` | ${type} | ${def} | ${child.description ?? ''} |`);
     }

@@ -5,6 +5,11 @@ const section = { default: {}, additionalProperties: false } as const;
 /** Every setting, its default and its meaning; docs/configuration.md is written from this. */
 export const ConfigSchema = Type.Object(
   {
+    mode: Type.Enum(['dev', 'production'], {
+      default: 'dev',
+      description:
+        "'dev' generates missing secrets under <data> (trust key-encryption key); 'production' refuses to start without them",
+    }),
     listen: Type.String({ default: '127.0.0.1:5443', description: 'host:port to listen on' }),
     data: Type.String({ default: './data', description: 'directory for blobs, SQLite metadata, TLS files' }),
     metadata: Type.String({
@@ -34,6 +39,46 @@ export const ConfigSchema = Type.Object(
           description: 'blobs and links unreferenced for less than this are kept (pushes in flight)',
         }),
         uploadTtlSeconds: Type.Integer({ default: 86400, minimum: 0, description: 'idle uploads older than this are removed' }),
+      },
+      section,
+    ),
+    trust: Type.Object(
+      {
+        keyEncryptionKey: Type.Optional(
+          Type.String({
+            description:
+              'base64 of 32 random bytes that encrypt the server-held trust signing keys at rest (AES-256-GCM); never logged',
+          }),
+        ),
+        keyEncryptionKeyFile: Type.Optional(
+          Type.String({
+            description: 'file holding trust.keyEncryptionKey (base64); default in dev mode: <data>/trust-kek, generated with mode 0600',
+          }),
+        ),
+        hosts: Type.Optional(
+          Type.Array(Type.String({ pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$' }), {
+            minItems: 1,
+            description:
+              'registry host[:port] names a GUN may start with (env: comma-separated); default: the listen address and the certificate names',
+          }),
+        ),
+        serverKeyType: Type.Enum(['ecdsa', 'ed25519'], {
+          default: 'ecdsa',
+          description: 'type of the snapshot and timestamp keys the server creates (ecdsa = P-256, as Docker Hub and ACR)',
+        }),
+        currentMaxAgeSeconds: Type.Integer({
+          default: 0,
+          minimum: 0,
+          maximum: 31_536_000,
+          description:
+            'Cache-Control max-age of metadata fetched by role name (timestamp.json, root.json); 0 (no-cache) so that a new publish or revocation is seen at once; the reference uses 300 behind a CDN',
+        }),
+        consistentMaxAgeSeconds: Type.Integer({
+          default: 2_592_000,
+          minimum: 0,
+          maximum: 31_536_000,
+          description: 'Cache-Control max-age of metadata fetched by checksum or version (immutable bytes)',
+        }),
       },
       section,
     ),

@@ -10,6 +10,15 @@ export interface OpsDeps {
 /** /healthz (the process is up), /readyz (the stores answer), /metrics (Prometheus). */
 export async function opsRoutes(app: FastifyInstance, { deps }: { deps: OpsDeps }): Promise<void> {
   app.get('/healthz', async (_req, reply) => reply.send({ status: 'ok' }));
+  // The reference notary-server's health endpoint (spec E2), for monitoring written against it.
+  app.get('/_notary_server/health', async (_req, reply) => {
+    try {
+      await deps.checkStores();
+      return reply.send({});
+    } catch {
+      return reply.code(503).send({ storage: 'unavailable' });
+    }
+  });
   app.get('/readyz', async (req, reply) => {
     try {
       await deps.checkStores();

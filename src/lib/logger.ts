@@ -1,6 +1,6 @@
 import pino, { type Logger } from 'pino';
 
-/** Paths pino must never write: credentials in headers and bodies. */
+/** Paths pino must never write: credentials in headers and bodies, the trust key-encryption key. */
 const REDACT = [
   'req.headers.authorization',
   'req.headers.cookie',
@@ -8,6 +8,9 @@ const REDACT = [
   '*.password',
   '*.token',
   '*.secret',
+  'keyEncryptionKey',
+  '*.keyEncryptionKey',
+  '*.*.keyEncryptionKey',
 ];
 
 export function createLogger(level: string): Logger {

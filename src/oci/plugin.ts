@@ -45,7 +45,8 @@ export async function ociPlugin(app: FastifyInstance, opts: { deps: OciDeps; tru
     if (error.challenge) reply.header('www-authenticate', error.challenge);
     reply.code(error.status).header('docker-distribution-api-version', 'registry/2.0');
     if (req.method === 'HEAD') return reply.send();
-    return reply.header('content-type', 'application/json').send(JSON.stringify(ociErrorBody(error)));
+    // A trailing newline, as both reference servers write (the Notary spec 2.1 notes it).
+    return reply.header('content-type', 'application/json').send(`${JSON.stringify(ociErrorBody(error))}\n`);
   });
 
   const handle = async (req: FastifyRequest, reply: FastifyReply) => {

@@ -1,5 +1,6 @@
 import type { Digest } from '../oci/digest.ts';
 import type { RepoName, Tag } from '../oci/names.ts';
+import type { Gun, NewTrustDoc, ServerKeyRecord, ServerRole, TrustChange, TrustDoc, TufRole } from '../trust/types.ts';
 import type { UploadId } from './blob-store.ts';
 
 /**
@@ -15,6 +16,8 @@ export interface MetadataStore {
   readonly tags: TagIndex;
   readonly uploads: UploadSessions;
   readonly garbage: GarbageIndex;
+  readonly trust: TrustDocs;
+  readonly serverKeys: ServerKeys;
   /** Cheap round trip to the database, for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -141,4 +144,44 @@ export interface GarbageIndex {
   unlinkedBlobs(before: number, apply: boolean): Promise<Digest[]>;
   /** Whether a blob row exists (after a sweep, to decide whether its bytes may go). */
   isKnown(digest: Digest): Promise<boolean>;
+}
+
+/** TUF metadata per GUN: every version of every role, kept until the GUN's trust data is deleted. */
+export interface TrustDocs {
+  /**
+   * Stores the documents of one publish (or one read-time re-signing) atomically. Each version must
+   * be greater than every stored version of its role, else WharfError('TRUST_VERSION') and nothing
+   * is written; two concurrent publishers to one GUN (also on other nodes) cannot both succeed.
+   * Appends one 'update' changefeed record per timestamp document stored.
+   */
+  putMany(gun: Gun, docs: readonly NewTrustDoc[]): Promise<void>;
+  /** The highest stored version of the role. */
+  latest(gun: Gun, role: TufRole): Promise<TrustDoc | undefined>;
+  byVersion(gun: Gun, role: TufRole, version: number): Promise<TrustDoc | undefined>;
+  /** Lookup by (gun, role, sha256) of the exact bytes; a checksum of another role's file is not found. */
+  byChecksum(gun: Gun, role: TufRole, sha256Hex: string): Promise<TrustDoc | undefined>;
+  /** Deletes every version of every role (exact GUN match); true, and a 'deletion' record, when something was deleted. */
+  deleteGun(gun: Gun): Promise<boolean>;
+  /**
+   * Changefeed (spec section 9): with `records` > 0 the records after `changeId`, else the |records|
+   * records before it (`changeId` -1: the newest); always oldest first. `gun` undefined: all GUNs.
+   */
+  changes(query: { gun?: Gun; changeId: number; records: number }): Promise<TrustChange[]>;
+  /** GUNs with stored trust data, in byte order. */
+  guns(): Promise<Gun[]>;
+}
+
+/** Server-held snapshot and timestamp keys (spec 7.4, E7, E8). */
+export interface ServerKeys {
+  /** Every unretired key of (gun, role), oldest first. */
+  list(gun: Gun, role: ServerRole): Promise<ServerKeyRecord[]>;
+  /**
+   * The pending key of (gun, role), creating it from `make()` when there is none. Idempotent and
+   * race-free: concurrent callers (also on other nodes) all get the same key.
+   */
+  pending(gun: Gun, role: ServerRole, make: () => Promise<ServerKeyRecord>): Promise<ServerKeyRecord>;
+  /** Rotation: the current pending key stops being pending (stays usable) and `record` becomes pending. */
+  rotate(gun: Gun, role: ServerRole, record: ServerKeyRecord): Promise<void>;
+  /** After the GUN's trust data is deleted: its keys are retired (never listed or used again). */
+  retireGun(gun: Gun): Promise<void>;
 }

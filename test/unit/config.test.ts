@@ -2,8 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parseListen } from '../../src/config/load.ts';
+import { ConfigError, loadConfig, parseListen, redactedConfig } from '../../src/config/load.ts';
 import { tmpDir } from '../helpers/tmp.ts';
+
+const KEK = Buffer.alloc(32, 0xa5).toString('base64');
 
 describe('configuration', () => {
   it('has defaults that need no services: 127.0.0.1:5443, ./data, SQLite, HTTPS', () => {
@@ -53,6 +55,66 @@ describe('configuration', () => {
       () => loadConfig({ env: {}, flags: { listen: 'nope', metadata: 'mysql://x', tls: { cert: '/no/such.crt' } } }),
       (err: unknown) => err instanceof ConfigError && err.problems.length === 4,
     );
+  });
+
+  it('defaults to dev mode and the trust settings of the spec', () => {
+    const config = loadConfig({ env: {}, file: undefined });
+    assert.equal(config.mode, 'dev');
+    assert.deepEqual(config.trust, { serverKeyType: 'ecdsa', currentMaxAgeSeconds: 0, consistentMaxAgeSeconds: 2_592_000 });
+  });
+
+  it('reads the trust settings from env, lists comma-separated', () => {
+    const env = {
+      WHARF_MODE: 'production',
+      WHARF_TRUST__KEY_ENCRYPTION_KEY: KEK,
+      WHARF_TRUST__HOSTS: 'registry.example.com:5443, 127.0.0.1:5443,[::1]:5443',
+      WHARF_TRUST__SERVER_KEY_TYPE: 'ed25519',
+      WHARF_TRUST__CURRENT_MAX_AGE_SECONDS: '300',
+    };
+    const config = loadConfig({ env });
+    assert.equal(config.mode, 'production');
+    assert.equal(config.trust.keyEncryptionKey, KEK);
+    assert.deepEqual(config.trust.hosts, ['registry.example.com:5443', '127.0.0.1:5443', '[::1]:5443']);
+    assert.equal(config.trust.serverKeyType, 'ed25519');
+    assert.equal(config.trust.currentMaxAgeSeconds, 300);
+  });
+
+  it('checks the trust settings without echoing the key-encryption key', async (t) => {
+    const dir = await tmpDir();
+    t.after(() => dir.remove());
+    const keyFile = join(dir.path, 'kek');
+    writeFileSync(keyFile, `${KEK}\n`);
+    const problemsOf = (flags: Record<string, unknown>): string[] => {
+      try {
+        loadConfig({ env: {}, flags });
+      } catch (err) {
+        assert.ok(err instanceof ConfigError);
+        return err.problems;
+      }
+      return [];
+    };
+    assert.deepEqual(problemsOf({ mode: 'production', trust: { keyEncryptionKeyFile: keyFile } }), []);
+    assert.match(problemsOf({ trust: { keyEncryptionKey: KEK, keyEncryptionKeyFile: keyFile } }).join(), /mutually exclusive/);
+    assert.match(problemsOf({ mode: 'production' }).join(), /production mode needs trust.keyEncryptionKey/);
+    assert.match(problemsOf({ trust: { keyEncryptionKeyFile: join(dir.path, 'none') } }).join(), /keyEncryptionKeyFile: file not found/);
+    const short = Buffer.alloc(16, 7).toString('base64');
+    const bad = problemsOf({ trust: { keyEncryptionKey: short } });
+    assert.match(bad.join(), /trust.keyEncryptionKey: expected base64 of 32 bytes/);
+    assert.ok(!bad.join().includes(short));
+    const many = problemsOf({ mode: 'staging', trust: { hosts: ['ok:1', 'not a host'], serverKeyType: 'rsa', currentMaxAgeSeconds: -1 } });
+    for (const where of ['mode', 'trust.hosts.1', 'trust.serverKeyType', 'trust.currentMaxAgeSeconds']) {
+      assert.ok(many.some((p) => p.startsWith(where)), `${where} in ${many.join('; ')}`);
+    }
+    assert.match(problemsOf({ trust: { hosts: [] } }).join(), /trust.hosts/);
+    assert.match(problemsOf({ trust: { consistentMaxAgeSeconds: 31_536_001 } }).join(), /trust.consistentMaxAgeSeconds/);
+  });
+
+  it('hides the database password and the key-encryption key from check-config', () => {
+    const config = loadConfig({ env: { WHARF_METADATA: 'postgres://wharf:hunter2@db/wharf', WHARF_TRUST__KEY_ENCRYPTION_KEY: KEK } });
+    const shown = JSON.stringify(redactedConfig(config));
+    assert.ok(!shown.includes('hunter2') && !shown.includes(KEK), shown);
+    assert.match(shown, /"keyEncryptionKey":"\*\*\*"/);
+    assert.equal(redactedConfig(loadConfig({ env: {} })).trust.keyEncryptionKey, undefined);
   });
 
   it('parses host:port including IPv6 literals', () => {

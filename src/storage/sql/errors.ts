@@ -42,6 +42,12 @@ export function isForeignKeyViolation(err: unknown): boolean {
   return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }
 
+/** Whether the error is a primary key or unique index violation (the row or key already exists). */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = codeOf(err);
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
 /** Deadlock or serialization failure: the transaction may simply be run again. */
 export function isRetryable(err: unknown): boolean {
   const code = codeOf(err);

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { ColumnType, Generated, Kysely } from 'kysely';
 
 /** The SQL dialects Wharf's metadata queries run on; a few statements differ by dialect. */
 export type SqlKind = 'sqlite' | 'postgres';
@@ -15,6 +15,9 @@ export interface Database {
   manifest_refs: ManifestRefRow;
   tags: TagRow;
   uploads: UploadRow;
+  trust_docs: TrustDocRow;
+  trust_changes: TrustChangeRow;
+  server_keys: ServerKeyRow;
 }
 
 export interface RepositoryRow {
@@ -70,6 +73,44 @@ export interface UploadRow {
   offset: number;
   started_at: number;
   updated_at: number;
+}
+
+/** One stored version of one TUF role of a GUN (primary key gun, role, version). */
+export interface TrustDocRow {
+  gun: string;
+  role: string;
+  version: number;
+  /** Lowercase hex SHA-256 of `content`. */
+  sha256: string;
+  /** The exact bytes uploaded or signed. */
+  content: Buffer;
+  created_at: number;
+}
+
+/** A changefeed record; `id` increases with every insert. */
+export interface TrustChangeRow {
+  id: Generated<number>;
+  gun: string;
+  version: number;
+  sha256: string;
+  category: 'update' | 'deletion';
+  created_at: number;
+}
+
+/** A flag: `boolean` on PostgreSQL, 0/1 on SQLite; written as 0/1, which both accept. */
+export type Flag = ColumnType<boolean | number, 0 | 1, 0 | 1>;
+
+export interface ServerKeyRow {
+  gun: string;
+  role: string;
+  key_id: string;
+  key_type: string;
+  public_key: string;
+  /** Key-vault sealed PKCS#8 private key. */
+  sealed_private: Buffer;
+  is_pending: Flag;
+  retired: Flag;
+  created_at: number;
 }
 
 /** What every index implementation receives. */

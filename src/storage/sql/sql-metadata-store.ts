@@ -6,7 +6,9 @@ import { garbageIndex } from './garbage-index.ts';
 import { manifestIndex } from './manifest-index.ts';
 import { repositoryIndex } from './repository-index.ts';
 import type { Database, SqlContext, SqlKind } from './schema.ts';
+import { serverKeys } from './server-keys.ts';
 import { tagIndex } from './tag-index.ts';
+import { trustDocs } from './trust-docs.ts';
 import { uploadSessions } from './upload-sessions.ts';
 
 /**
@@ -22,6 +24,8 @@ export function sqlMetadataStore(db: Kysely<Database>, kind: SqlKind): MetadataS
     tags: guarded(tagIndex(ctx)),
     uploads: guarded(uploadSessions(ctx)),
     garbage: guarded(garbageIndex(ctx)),
+    trust: guarded(trustDocs(ctx)),
+    serverKeys: guarded(serverKeys(ctx)),
     async ping(): Promise<void> {
       try {
         await sql`select 1`.execute(db);

@@ -1,11 +1,13 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { SqlKind } from '../schema.ts';
 import { initialMigration } from './001-initial.ts';
+import { trustMigration } from './002-trust.ts';
 
 /** Every migration, in code (no file-system discovery); names sort in the order they apply. */
 export function migrationProvider(kind: SqlKind): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '001-initial': initialMigration(kind),
+    '002-trust': trustMigration(kind),
   };
   return { getMigrations: async () => migrations };
 }

@@ -1,0 +1,81 @@
+import { createPrivateKey } from 'node:crypto';
+import type { MetadataStore } from '../storage/metadata-store.ts';
+import { KeyVault } from './key-vault.ts';
+import type { Root } from './models/index.ts';
+import { generateServerKey } from './server-signing.ts';
+import type { Signer } from './signatures.ts';
+import type { Gun, ServerKeyRecord, ServerRole } from './types.ts';
+
+/** The public key object E7/E8 answer with, in the reference's field order (spec E7). */
+export interface PublicKeyAnswer {
+  keytype: string;
+  keyval: { public: string; private: null };
+}
+
+/**
+ * Server-held snapshot and timestamp keys: creation (idempotent per GUN), rotation, and signers for
+ * the keys a root lists. Private keys exist in plaintext only in memory, for one signing.
+ */
+export class ServerKeysService {
+  constructor(
+    private readonly metadata: MetadataStore,
+    private readonly vault: KeyVault,
+    private readonly keyType: 'ecdsa' | 'ed25519',
+  ) {}
+
+  /** E7: the key root lists for the role that we hold; without one, the pending key (created once). */
+  async current(gun: Gun, role: ServerRole, root: Root | undefined): Promise<PublicKeyAnswer> {
+    const listed = root?.roles.get(role)?.keyIds ?? [];
+    const held = (await this.metadata.serverKeys.list(gun, role)).find((k) => listed.includes(k.keyId));
+    const record = held ?? (await this.metadata.serverKeys.pending(gun, role, () => this.newRecord(gun, role)));
+    return answer(record);
+  }
+
+  /** E8: a new pending key; it signs only once a published root lists it. */
+  async rotate(gun: Gun, role: ServerRole): Promise<PublicKeyAnswer> {
+    const record = await this.newRecord(gun, role);
+    await this.metadata.serverKeys.rotate(gun, role, record);
+    return answer(record);
+  }
+
+  /** Of `keyIds`, those we hold for the role. */
+  async heldKeyIds(gun: Gun, role: ServerRole, keyIds: readonly string[]): Promise<string[]> {
+    const held = await this.metadata.serverKeys.list(gun, role);
+    return held.filter((k) => keyIds.includes(k.keyId)).map((k) => k.keyId);
+  }
+
+  /** Signers for the held keys among `keyIds`. */
+  async signers(gun: Gun, role: ServerRole, keyIds: readonly string[]): Promise<Signer[]> {
+    const held = await this.metadata.serverKeys.list(gun, role);
+    return held
+      .filter((k) => keyIds.includes(k.keyId))
+      .map((k) => ({
+        keyId: k.keyId,
+        keyType: k.keyType,
+        privateKey: createPrivateKey({
+          key: this.vault.open(k.sealedPrivateKey, KeyVault.aadFor(gun, role, k.keyId)),
+          format: 'der',
+          type: 'pkcs8',
+        }),
+      }));
+  }
+
+  private async newRecord(gun: Gun, role: ServerRole): Promise<ServerKeyRecord> {
+    const key = generateServerKey(this.keyType);
+    const der = key.privateKey.export({ format: 'der', type: 'pkcs8' });
+    return {
+      gun,
+      role,
+      keyId: key.keyId,
+      keyType: key.keyType,
+      publicKey: key.publicKey,
+      sealedPrivateKey: this.vault.seal(der, KeyVault.aadFor(gun, role, key.keyId)),
+      isPending: true,
+      createdAt: Date.now(),
+    };
+  }
+}
+
+function answer(record: ServerKeyRecord): PublicKeyAnswer {
+  return { keytype: record.keyType, keyval: { public: record.publicKey, private: null } };
+}

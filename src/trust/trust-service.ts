@@ -1,0 +1,198 @@
+import { createHash } from 'node:crypto';
+import { WharfError, isWharfError } from '../errors/wharf-error.ts';
+import type { MetadataStore } from '../storage/metadata-store.ts';
+import { parseEnvelope, rootFromJSON, snapshotFromJSON, type Root } from './models/index.ts';
+import { SNAPSHOT_LIFETIME_MS, TIMESTAMP_LIFETIME_MS, buildSnapshot, buildTimestamp } from './server-signing.ts';
+import type { PublicKeyAnswer, ServerKeysService } from './server-keys-service.ts';
+import type { Gun, NewTrustDoc, ServerRole, TrustChange, TrustDoc, TufRole } from './types.ts';
+import { validateUpdate } from './validate-update.ts';
+
+const DAY_MS = 86_400_000;
+/** Re-sign on read a little before expiry, so that clients never see an expired timestamp. */
+const RESIGN_MARGIN_MS = DAY_MS;
+
+const ROLE_FILE = /^(?:root|targets|snapshot|timestamp|targets(?:\/[a-z0-9][a-z0-9._-]*)+)(?:\.json)?$/;
+
+/** The Notary v1 trust API's rules: publish, reads (with re-signing), keys, deletion, changefeed. No HTTP. */
+export class TrustService {
+  constructor(
+    private readonly metadata: MetadataStore,
+    readonly keys: ServerKeysService,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /**
+   * Validates a publish completely (spec 6.3), then stores the client's files with a server-signed
+   * snapshot (when the server holds that key) and timestamp in one transaction.
+   */
+  async publish(gun: Gun, files: ReadonlyMap<string, Buffer>): Promise<void> {
+    const parts = rolesOf(files);
+    const now = this.now();
+    const update = await validateUpdate({
+      gun,
+      parts,
+      now,
+      stored: async (role) => (await this.metadata.trust.latest(gun, role))?.bytes,
+      serverHeldKeyIds: (role, keyIds) => this.keys.heldKeyIds(gun, role, keyIds),
+    });
+    const docs: NewTrustDoc[] = update.docs.map((d) => doc(d.role, d.version, d.bytes));
+    let snapshot = docs.find((d) => d.role === 'snapshot')?.bytes;
+    if (update.snapshotKeyIds) {
+      const previous = await this.currentSnapshot(gun);
+      const files = new Map<TufRole, Buffer>(docs.filter((d) => d.role !== 'snapshot').map((d) => [d.role, d.bytes]));
+      if (!previous) {
+        // A first snapshot lists root and targets even when only one of them was uploaded now.
+        for (const role of ['root', 'targets'] as TufRole[]) {
+          if (!files.has(role)) {
+            const stored = await this.metadata.trust.latest(gun, role);
+            if (stored) files.set(role, stored.bytes);
+          }
+        }
+      }
+      const version = ((await this.metadata.trust.latest(gun, 'snapshot' as TufRole))?.version ?? 0) + 1;
+      const signers = await this.keys.signers(gun, 'snapshot', update.snapshotKeyIds);
+      const built = buildSnapshot({ previous: previous?.bytes, files, version, expires: new Date(now.getTime() + SNAPSHOT_LIFETIME_MS), signers });
+      docs.push(doc('snapshot' as TufRole, version, built));
+      snapshot = built;
+    }
+    snapshot ??= (await this.currentSnapshot(gun))?.bytes;
+    if (!snapshot) throw new WharfError('INVALID_UPDATE', undefined, { detail: badHierarchy('snapshot') });
+    docs.push(await this.nextTimestamp(gun, snapshot, update.timestampKeyIds, now));
+    await this.metadata.trust.putMany(gun, docs);
+  }
+
+  /** E3: the current file of a role; timestamp and snapshot re-signed first when they expire. */
+  async current(gun: Gun, role: TufRole): Promise<TrustDoc> {
+    if (role === 'timestamp') return this.freshTimestamp(gun);
+    if (role === 'snapshot') {
+      await this.freshTimestamp(gun);
+      return found(await this.currentSnapshot(gun));
+    }
+    // The version the current snapshot lists; a role it does not list: the latest stored (spec E3 [R]).
+    const snapshot = await this.currentSnapshot(gun);
+    const hash = snapshot && metaSha256(snapshot.bytes, role);
+    const listed = hash ? await this.metadata.trust.byChecksum(gun, role, hash) : undefined;
+    return found(listed ?? (await this.metadata.trust.latest(gun, role)));
+  }
+
+  /** E4: by the SHA-256 of the exact stored bytes; only lowercase hex can match. */
+  async byChecksum(gun: Gun, role: TufRole, sha256Hex: string): Promise<TrustDoc> {
+    return found(/^[0-9a-f]{64}$/.test(sha256Hex) ? await this.metadata.trust.byChecksum(gun, role, sha256Hex) : undefined);
+  }
+
+  /** E5 */
+  async byVersion(gun: Gun, role: TufRole, version: number): Promise<TrustDoc> {
+    return found(version >= 1 ? await this.metadata.trust.byVersion(gun, role, version) : undefined);
+  }
+
+  /** E7 */
+  async key(gun: Gun, role: ServerRole): Promise<PublicKeyAnswer> {
+    return this.keys.current(gun, role, await this.currentRoot(gun));
+  }
+
+  /** E8 */
+  async rotateKey(gun: Gun, role: ServerRole): Promise<PublicKeyAnswer> {
+    return this.keys.rotate(gun, role);
+  }
+
+  /** E9: every version of every role goes; the server keys are retired. Idempotent. */
+  async delete(gun: Gun): Promise<void> {
+    await this.metadata.trust.deleteGun(gun);
+    await this.metadata.serverKeys.retireGun(gun);
+  }
+
+  /** E10/E11 */
+  async changes(query: { gun?: Gun; changeId: number; records: number }): Promise<TrustChange[]> {
+    return this.metadata.trust.changes(query);
+  }
+
+  private async currentRoot(gun: Gun): Promise<Root | undefined> {
+    const stored = await this.metadata.trust.latest(gun, 'root' as TufRole);
+    return stored && rootFromJSON(parseEnvelope(stored.bytes).signedValue);
+  }
+
+  /** The snapshot the latest timestamp names (spec E3), or the latest snapshot without a timestamp. */
+  private async currentSnapshot(gun: Gun): Promise<TrustDoc | undefined> {
+    const timestamp = await this.metadata.trust.latest(gun, 'timestamp' as TufRole);
+    const hash = timestamp && metaSha256(timestamp.bytes, 'snapshot');
+    const named = hash ? await this.metadata.trust.byChecksum(gun, 'snapshot' as TufRole, hash) : undefined;
+    return named ?? (await this.metadata.trust.latest(gun, 'snapshot' as TufRole));
+  }
+
+  /**
+   * The latest timestamp, re-signed (with a new snapshot when the server-held snapshot expired)
+   * when it expires within the margin (spec 7.3). A client-held snapshot that expired is served as
+   * it is: clients report the expiry, and the server never answers 500 for it ([R], section 14.56).
+   */
+  private async freshTimestamp(gun: Gun): Promise<TrustDoc> {
+    const timestamp = found(await this.metadata.trust.latest(gun, 'timestamp' as TufRole));
+    const now = this.now();
+    const soon = now.getTime() + RESIGN_MARGIN_MS;
+    const snapshot = await this.currentSnapshot(gun);
+    const snapshotStale = snapshot !== undefined && parseEnvelope(snapshot.bytes).expiresAt.getTime() <= soon;
+    if (parseEnvelope(timestamp.bytes).expiresAt.getTime() > soon && !snapshotStale) return timestamp;
+    const root = await this.currentRoot(gun);
+    if (!root || !snapshot) return timestamp;
+    const docs: NewTrustDoc[] = [];
+    let snapshotBytes = snapshot.bytes;
+    const snapshotKeys = await this.keys.heldKeyIds(gun, 'snapshot', root.roles.get('snapshot')?.keyIds ?? []);
+    if (snapshotStale && snapshotKeys.length > 0) {
+      const version = snapshot.version + 1;
+      const signers = await this.keys.signers(gun, 'snapshot', snapshotKeys);
+      snapshotBytes = buildSnapshot({ previous: snapshot.bytes, files: new Map(), version, expires: new Date(now.getTime() + SNAPSHOT_LIFETIME_MS), signers });
+      docs.push(doc('snapshot' as TufRole, version, snapshotBytes));
+    }
+    const timestampKeys = await this.keys.heldKeyIds(gun, 'timestamp', root.roles.get('timestamp')?.keyIds ?? []);
+    if (timestampKeys.length === 0) return timestamp;
+    docs.push(await this.nextTimestamp(gun, snapshotBytes, timestampKeys, now));
+    try {
+      await this.metadata.trust.putMany(gun, docs);
+    } catch (err) {
+      // Another reader re-signed first: serve theirs.
+      if (!(isWharfError(err) && err.code === 'TRUST_VERSION')) throw err;
+    }
+    return found(await this.metadata.trust.latest(gun, 'timestamp' as TufRole));
+  }
+
+  private async nextTimestamp(gun: Gun, snapshot: Buffer, keyIds: readonly string[], now: Date): Promise<NewTrustDoc> {
+    const version = ((await this.metadata.trust.latest(gun, 'timestamp' as TufRole))?.version ?? 0) + 1;
+    const signers = await this.keys.signers(gun, 'timestamp', keyIds);
+    const bytes = buildTimestamp({ snapshot, version, expires: new Date(now.getTime() + TIMESTAMP_LIFETIME_MS), signers });
+    return doc('timestamp' as TufRole, version, bytes);
+  }
+}
+
+/** Filenames to role names (".json" dropped); invalid names and duplicates are refused here (spec 6.1). */
+function rolesOf(files: ReadonlyMap<string, Buffer>): Map<string, Buffer> {
+  const roles = new Map<string, Buffer>();
+  for (const [name, bytes] of files) {
+    if (!ROLE_FILE.test(name) || name.split('/').some((seg) => seg === '.' || seg === '..')) {
+      throw new WharfError('INVALID_ROLE', undefined, { detail: name });
+    }
+    const role = name.replace(/\.json$/, '');
+    if (roles.has(role)) throw new WharfError('MALFORMED_UPLOAD', `role ${role} appears twice`, { detail: role });
+    roles.set(role, bytes);
+  }
+  return roles;
+}
+
+function doc(role: TufRole, version: number, bytes: Buffer): NewTrustDoc {
+  return { role, version, bytes, sha256Hex: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/** Hex SHA-256 that a snapshot or timestamp lists for `role`. */
+function metaSha256(bytes: Buffer, role: string): string | undefined {
+  return snapshotFromJSON(parseEnvelope(bytes).signedValue).meta.get(role)?.hashes.get('sha256')?.toString('hex');
+}
+
+function found<T>(value: T | undefined): T {
+  if (value === undefined) throw new WharfError('METADATA_NOT_FOUND', undefined, { detail: {} });
+  return value;
+}
+
+function badHierarchy(missing: string) {
+  return {
+    Name: 'ErrBadHierarchy',
+    Error: { Msg: 'no snapshot was included in update and server does not hold current snapshot key for repository', Missing: missing },
+  };
+}

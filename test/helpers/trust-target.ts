@@ -1,0 +1,161 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Agent, fetch as undiciFetch, type RequestInit, type Response } from 'undici';
+import { startReferenceRegistry, type E2eRegistry } from './e2e-registry.ts';
+import { freePort, waitFor } from './net.ts';
+import { mustRun, requireTools } from './run.ts';
+import { tmpDir } from './tmp.ts';
+import { startWharf } from './wharf.ts';
+
+export type TrustTargetKind = 'wharf' | 'reference';
+
+/** A registry plus the Notary v1 trust server that signs for it, as the real clients need them. */
+export interface TrustTarget {
+  kind: TrustTargetKind;
+  /** 127.0.0.1:<port>: the registry as clients name it (a localhost:<port> alias works too). */
+  registryHost: string;
+  registryPort: number;
+  /**
+   * Set only when the trust server is not the registry host (reference mode): docker then needs
+   * DOCKER_CONTENT_TRUST_SERVER. Undefined for Wharf, which serves /v2/<gun>/_trust/ itself.
+   */
+  trustServerUrl?: string;
+  /** PEM bundle of the CA(s) that signed every server certificate here (one for Wharf, two for reference). */
+  caPem: string;
+  /** fetch against the registry API, trusting caPem. */
+  fetchRegistry(path: string, init?: RequestInit): Promise<Response>;
+  /** fetch against the trust server (the registry itself for Wharf), trusting caPem. */
+  fetchTrust(path: string, init?: RequestInit): Promise<Response>;
+  /** What the servers logged, for failure messages. */
+  output(): string;
+  /** Stops everything started (by PID) and removes its temp dirs. */
+  stop(): Promise<void>;
+}
+
+/** The trust server URL a client must use for `registryAlias` (the registry host as written in refs). */
+export function trustUrlFor(target: TrustTarget, registryAlias = target.registryHost): string {
+  return target.trustServerUrl ?? `https://${registryAlias}`;
+}
+
+/**
+ * Wharf (startWharf(), trust API on the registry host) by default; with WHARF_E2E_TRUST=reference
+ * the Debian reference pair docker-registry + notary-server (memory store, local ECDSA signing),
+ * used to check this harness against known-good servers.
+ */
+export async function startTrustTarget(): Promise<TrustTarget> {
+  const mode = process.env['WHARF_E2E_TRUST'] ?? 'wharf';
+  if (mode === 'reference') return startReferenceTrustTarget();
+  if (mode !== 'wharf') throw new Error(`WHARF_E2E_TRUST must be "wharf" or "reference", not "${mode}"`);
+  const wharf = await startWharf();
+  if (wharf.caPem === undefined) throw new Error('startWharf() served no CA (expected HTTPS by default)');
+  return {
+    kind: 'wharf',
+    registryHost: wharf.host,
+    registryPort: wharf.port,
+    caPem: wharf.caPem,
+    fetchRegistry: wharf.fetch,
+    fetchTrust: wharf.fetch,
+    output: wharf.output,
+    stop: wharf.stop,
+  };
+}
+
+async function startReferenceTrustTarget(): Promise<TrustTarget> {
+  requireTools('notary-server', 'docker-registry', 'openssl');
+  const registry: E2eRegistry = await startReferenceRegistry();
+  let notary: NotaryServer | undefined;
+  try {
+    // notary-server gets its own certificate, signed by the registry's CA, so there is one CA to trust.
+    notary = await startNotaryServer(registry.caPem);
+  } catch (err) {
+    await registry.stop();
+    throw err;
+  }
+  const ns = notary;
+  return {
+    kind: 'reference',
+    registryHost: registry.host,
+    registryPort: registry.port,
+    trustServerUrl: ns.url,
+    caPem: ns.caPem,
+    fetchRegistry: registry.fetch,
+    fetchTrust: ns.fetch,
+    output: () => `--- docker-registry\n${registry.output().slice(-3000)}\n--- notary-server\n${ns.output().slice(-3000)}`,
+    stop: async () => {
+      await ns.stop();
+      await registry.stop();
+    },
+  };
+}
+
+interface NotaryServer {
+  url: string;
+  caPem: string;
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * notary-server 0.7 with memory storage and a local ECDSA trust service, TLS on 127.0.0.1.
+ * The reference registry's CA key is not exposed, so this makes its own CA and returns it;
+ * callers that trust both servers get one bundle: `caPem` holds both CA certificates.
+ */
+async function startNotaryServer(extraCaPem: string): Promise<NotaryServer> {
+  const dir = await tmpDir('wharf-notary-server-');
+  const p = (name: string) => join(dir.path, name);
+  const port = await freePort();
+  const addr = `127.0.0.1:${port}`;
+  await makeServerCertificate(dir.path);
+  await writeFile(
+    p('server.json'),
+    JSON.stringify({
+      server: { http_addr: addr, tls_cert_file: p('server.crt'), tls_key_file: p('server.key') },
+      trust_service: { type: 'local', key_algorithm: 'ecdsa' },
+      storage: { backend: 'memory' },
+      logging: { level: 'warn' },
+    }),
+  );
+  const logPath = p('notary-server.log');
+  const logFd = openSync(logPath, 'a');
+  const child = spawn('notary-server', ['-config', p('server.json')], { stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const output = () => readFileSync(logPath, 'utf8');
+  const caPem = `${readFileSync(p('ca.crt'), 'utf8')}${extraCaPem}`;
+  const agent = new Agent({ connect: { ca: caPem } });
+  const url = `https://${addr}`;
+  const doFetch = (path: string, init: RequestInit = {}) => undiciFetch(url + path, { ...init, dispatcher: agent });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+    await agent.close();
+    await dir.remove();
+  };
+  try {
+    await waitFor(`notary-server on ${addr}`, async () => {
+      if (child.exitCode !== null) throw new Error(`notary-server exited with ${child.exitCode}`);
+      const res = await doFetch('/_notary_server/health');
+      await res.arrayBuffer();
+      return res.ok;
+    });
+  } catch (err) {
+    const out = output();
+    await stop();
+    throw new Error(`notary-server did not start: ${(err as Error).message}\n${out}`);
+  }
+  return { url, caPem, fetch: doFetch, output, stop };
+}
+
+async function makeServerCertificate(dir: string): Promise<void> {
+  const o = (args: string[]) => mustRun('openssl', args, { cwd: dir });
+  await o(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
+    '-subj', '/CN=e2e notary-server CA', '-keyout', 'ca.key', '-out', 'ca.crt']);
+  await o(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost',
+    '-keyout', 'server.key', '-out', 'server.csr']);
+  await writeFile(join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\n');
+  await o(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2',
+    '-extfile', 'ext.cnf', '-out', 'server.crt']);
+}
