@@ -165,6 +165,9 @@ export interface TrustDocs {
   /**
    * Changefeed (spec section 9): with `records` > 0 the records after `changeId`, else the |records|
    * records before it (`changeId` -1: the newest); always oldest first. `gun` undefined: all GUNs.
+   * `records` 0 means 100 (DEFAULT_CHANGE_RECORDS; the store applies it, as the reference's
+   * handler does); a negative `changeId` reads backwards from the newest, as the reference does.
+   * The caller bounds |records|.
    */
   changes(query: { gun?: Gun; changeId: number; records: number }): Promise<TrustChange[]>;
   /** GUNs with stored trust data, in byte order. */
@@ -173,14 +176,20 @@ export interface TrustDocs {
 
 /** Server-held snapshot and timestamp keys (spec 7.4, E7, E8). */
 export interface ServerKeys {
-  /** Every unretired key of (gun, role), oldest first. */
+  /**
+   * Every unretired key of (gun, role), oldest first. Records come back with `isPending` and
+   * `createdAt` as the store set them (pending/rotate ignore those fields of the records given).
+   */
   list(gun: Gun, role: ServerRole): Promise<ServerKeyRecord[]>;
   /**
    * The pending key of (gun, role), creating it from `make()` when there is none. Idempotent and
    * race-free: concurrent callers (also on other nodes) all get the same key.
    */
   pending(gun: Gun, role: ServerRole, make: () => Promise<ServerKeyRecord>): Promise<ServerKeyRecord>;
-  /** Rotation: the current pending key stops being pending (stays usable) and `record` becomes pending. */
+  /**
+   * Rotation, in one transaction: the current pending key stops being pending (stays usable) and
+   * `record` becomes pending. Concurrent rotations all land; the last one is pending.
+   */
   rotate(gun: Gun, role: ServerRole, record: ServerKeyRecord): Promise<void>;
   /** After the GUN's trust data is deleted: its keys are retired (never listed or used again). */
   retireGun(gun: Gun): Promise<void>;
