@@ -82,7 +82,12 @@ export async function makeRootKey(opts: CertOptions = {}): Promise<TestKey> {
   return { id, tuf, privateKey, signer: { keyId: id, keyType, privateKey } };
 }
 
-/** Signed metadata bytes from a plain `signed` object. */
+/** Signed metadata bytes from a plain `signed` object (undefined members dropped, as JSON does). */
 export function sign(signed: object, ...keys: TestKey[]): Buffer {
-  return signMetadata(signed, keys.map((k) => k.signer));
+  return signMetadata(JSON.parse(JSON.stringify(signed)) as object, keys.map((k) => k.signer));
+}
+
+/** An envelope with a dummy 64-byte signature, for `signed` values that have no canonical form. */
+export function unsignable(signed: object, key: TestKey): Buffer {
+  return Buffer.from(JSON.stringify({ signed, signatures: [{ keyid: key.id, method: 'ecdsa', sig: Buffer.alloc(64, 1).toString('base64') }] }));
 }
