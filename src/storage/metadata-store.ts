@@ -150,7 +150,7 @@ export interface GarbageIndex {
 export interface TrustDocs {
   /**
    * Stores the documents of one publish (or one read-time re-signing) atomically. Each version must
-   * be greater than every stored version of its role, else WharfError('TRUST_VERSION') and nothing
+   * be greater than every stored version of its role, else WharfError('TRUST_VERSION', detail {}) and nothing
    * is written; two concurrent publishers to one GUN (also on other nodes) cannot both succeed.
    * Appends one 'update' changefeed record per timestamp document stored.
    */

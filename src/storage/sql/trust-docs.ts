@@ -66,7 +66,7 @@ export function trustDocs(ctx: SqlContext): TrustDocs {
         });
       } catch (err) {
         // Another writer stored one of these versions first (or the batch repeats a role version).
-        if (isUniqueViolation(err)) throw new WharfError('TRUST_VERSION', undefined, { cause: err });
+        if (isUniqueViolation(err)) throw new WharfError('TRUST_VERSION', undefined, { cause: err, detail: {} });
         throw err;
       }
     },
@@ -151,7 +151,7 @@ async function checkVersions(trx: Transaction<Database>, gun: Gun, docs: readonl
     const current = highest.get(doc.role);
     if (current !== undefined && doc.version <= current) {
       // No detail: the reference answers VERSION with `detail: {}` (spec 6.3 step 5).
-      throw new WharfError('TRUST_VERSION');
+      throw new WharfError('TRUST_VERSION', undefined, { detail: {} });
     }
   }
 }
