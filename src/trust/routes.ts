@@ -48,11 +48,11 @@ async function serve(opts: TrustRouteOptions, req: FastifyRequest, reply: Fastif
       }
       return void reply.code(200).header('content-length', 0).send();
     case 'current':
-      return sendDoc(reply, await service.current(gun, path.role), opts.currentMaxAgeSeconds);
+      return sendDoc(reply, await service.current(gun, path.role), currentCaching(opts.currentMaxAgeSeconds));
     case 'checksum':
-      return sendDoc(reply, await service.byChecksum(gun, path.role, path.sha256Hex), opts.consistentMaxAgeSeconds);
+      return sendDoc(reply, await service.byChecksum(gun, path.role, path.sha256Hex), consistentCaching(opts.consistentMaxAgeSeconds));
     case 'version':
-      return sendDoc(reply, await service.byVersion(gun, path.role, path.version), opts.consistentMaxAgeSeconds);
+      return sendDoc(reply, await service.byVersion(gun, path.role, path.version), consistentCaching(opts.consistentMaxAgeSeconds));
     case 'key': {
       const key = req.method === 'POST' ? await service.rotateKey(gun, path.role) : await service.key(gun, path.role);
       return void sendJsonBody(reply, key);
@@ -87,14 +87,25 @@ function actionsFor(path: TrustPath, method: string): AccessRequest['actions'] {
   return ['pull'];
 }
 
-function sendDoc(reply: FastifyReply, doc: TrustDoc, maxAge: number): void {
+/** Cache headers as the reference sends them (spec 2.5); 0 forbids caching. */
+type Caching = Record<string, string>;
+const NO_CACHE: Caching = { 'cache-control': 'max-age=0, no-cache, no-store', pragma: 'no-cache' };
+
+function currentCaching(maxAge: number): Caching {
+  return maxAge > 0 ? { 'cache-control': `public, max-age=${maxAge}, s-maxage=${maxAge}, must-revalidate` } : NO_CACHE;
+}
+
+function consistentCaching(maxAge: number): Caching {
+  return maxAge > 0 ? { 'cache-control': `public, max-age=${maxAge}, s-maxage=${maxAge}` } : NO_CACHE;
+}
+
+function sendDoc(reply: FastifyReply, doc: TrustDoc, caching: Caching): void {
   reply.headers({
     'content-type': 'application/json',
     'content-length': doc.bytes.length,
     'last-modified': new Date(doc.createdAt).toUTCString(),
-    'cache-control': maxAge > 0 ? `public, max-age=${maxAge}, s-maxage=${maxAge}, must-revalidate` : 'max-age=0, no-cache, no-store',
+    ...caching,
   });
-  if (maxAge === 0) reply.header('pragma', 'no-cache');
   reply.send(reply.request.method === 'HEAD' ? undefined : doc.bytes);
 }
 

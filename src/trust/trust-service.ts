@@ -11,6 +11,9 @@ const DAY_MS = 86_400_000;
 /** Re-sign on read a little before expiry, so that clients never see an expired timestamp. */
 const RESIGN_MARGIN_MS = DAY_MS;
 
+/** Per-part limits beyond the reference's (spec 2.6 [R]): the clients' own download caps. */
+const MAX_TIMESTAMP_PART = 1024 * 1024;
+
 const ROLE_FILE = /^(?:root|targets|snapshot|timestamp|targets(?:\/[a-z0-9][a-z0-9._-]*)+)(?:\.json)?$/;
 
 /** The Notary v1 trust API's rules: publish, reads (with re-signing), keys, deletion, changefeed. No HTTP. */
@@ -170,6 +173,9 @@ function rolesOf(files: ReadonlyMap<string, Buffer>): Map<string, Buffer> {
       throw new WharfError('INVALID_ROLE', undefined, { detail: name });
     }
     const role = name.replace(/\.json$/, '');
+    if (role === 'timestamp' && bytes.length > MAX_TIMESTAMP_PART) {
+      throw new WharfError('MALFORMED_UPLOAD', `timestamp part exceeds ${MAX_TIMESTAMP_PART} bytes`);
+    }
     if (roles.has(role)) throw new WharfError('MALFORMED_UPLOAD', `role ${role} appears twice`, { detail: role });
     roles.set(role, bytes);
   }
