@@ -19,6 +19,7 @@ import {
   type ChangeRecord,
   type TrustServer,
 } from '../helpers/trust-api.ts';
+import { pushImage } from '../helpers/oci.ts';
 import { BASE_ROLES, sha256Hex } from '../helpers/tuf.ts';
 import type { Response } from 'undici';
 
@@ -58,6 +59,20 @@ forEachTrustBackend('DELETE /v2/<gun>/_trust/tuf/ and changefeeds', (ctx) => {
       await expectTrustError(await getByVersion(s, repo.gun, 'targets', 2), 404, 'METADATA_NOT_FOUND');
       await expectTrustError(await getByChecksum(s, repo.gun, 'targets', t3.sha256), 404, 'METADATA_NOT_FOUND');
       await expectEmptyOk(await deleteTrust(s, repo.gun));
+    });
+
+    it('keeps the images of the repository: only trust data goes', async (t) => {
+      if (IS_REFERENCE) return t.skip('the reference notary-server serves no images');
+      const s = ctx.server;
+      const gun = uniqueGun(s, 'del-images');
+      const repoName = gun.slice(gun.indexOf('/') + 1);
+      const image = await pushImage(s, repoName, { reference: 'v1' });
+      await initRepo(s, gun);
+      await expectEmptyOk(await deleteTrust(s, gun));
+      const manifest = await s.fetch(`/v2/${repoName}/manifests/v1`, { headers: { accept: image.manifest.mediaType } });
+      assert.equal(manifest.status, 200);
+      assert.deepEqual(Buffer.from(await manifest.arrayBuffer()), image.manifest.bytes);
+      assert.equal((await s.fetch(`/v2/${repoName}/blobs/${image.layers[0]!.digest}`, { method: 'HEAD' })).status, 200);
     });
 
     it('leaves the GUN uninitialised: new server keys are minted and a fresh root v1 publishes again', async () => {
