@@ -1,6 +1,7 @@
-// `npm run bench`: Wharf and the reference registry (distribution 2.8) side by side, one run, one table.
-// BENCH_QUICK=1 for a smoke run; BENCH_SUBJECT=reference puts a second reference registry in Wharf's
-// column (for developing the bench itself); BENCH_WHARF_USER/BENCH_WHARF_PASSWORD if Wharf demands a login.
+// `npm run bench`: Wharf and the reference registry (distribution 2.8) side by side, then Wharf's trust
+// API and notary-server 0.7; one run, one table. BENCH_QUICK=1 for a smoke run; BENCH_ONLY=trust or
+// =registry for one section; BENCH_SUBJECT=reference puts a second reference registry in Wharf's column
+// (for developing the bench itself); BENCH_WHARF_USER/BENCH_WHARF_PASSWORD if Wharf demands a login.
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -10,8 +11,11 @@ import { blobPhase, manifestPhase, REPOS, tagPhase } from './phases.ts';
 import { benchPlan, type BenchPlan } from './plan.ts';
 import { Report, writeReport } from './report.ts';
 import { startReferenceServer, startWharfServer, type BenchServer } from './servers.ts';
+import { trustPhase } from './trust.ts';
+import { trustPlan } from './trust-plan.ts';
 
-const RESULTS = join(import.meta.dirname, 'results', 'latest.md');
+/** results/latest.md for a full run; results/latest-<section>.md for BENCH_ONLY, so it keeps the full table. */
+const resultsPath = (only: string | undefined) => join(import.meta.dirname, 'results', only ? `latest-${only}.md` : 'latest.md');
 
 async function startServers(isDevSubject: boolean): Promise<BenchServer[]> {
   const started = await Promise.allSettled([
@@ -35,12 +39,16 @@ function credentials(): Credentials | undefined {
 const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');
 
 function header(plan: BenchPlan, servers: BenchServer[], isDevSubject: boolean, seconds: number, loadBefore: string): string[] {
-  const [subject, reference] = servers as [BenchServer, BenchServer];
-  return [
-    `# Wharf vs reference registry${plan.isQuick ? ' (BENCH_QUICK smoke run)' : ''}`,
+  const [subject, reference] = servers as [BenchServer | undefined, BenchServer | undefined];
+  const lines = [
+    `# Wharf vs reference ${subject ? 'registry' : 'trust server (BENCH_ONLY=trust)'}${plan.isQuick ? ' (BENCH_QUICK smoke run)' : ''}`,
     '',
     `${new Date().toISOString()} · node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} · ` +
       `${Math.round(totalmem() / 2 ** 30)} GiB RAM · ${seconds.toFixed(0)} s · load average before ${loadBefore}, after ${load()}`,
+  ];
+  if (!subject || !reference) return lines;
+  return [
+    ...lines,
     '',
     `Both on 127.0.0.1 over TLS, filesystem storage in a temp dir, access logs off. ` +
       `wharf column: ${isDevSubject ? '**a second distribution 2.8 (BENCH_SUBJECT=reference), not Wharf**' : 'bin/wharf.mjs serve --log-level warn, SQLite metadata'}` +
@@ -49,12 +57,20 @@ function header(plan: BenchPlan, servers: BenchServer[], isDevSubject: boolean, 
   ];
 }
 
+/** Which sections run: BENCH_ONLY=trust or =registry picks one, unset runs both. */
+function sections(only: string | undefined): { isRegistry: boolean; isTrust: boolean } {
+  if (only === undefined || only === '') return { isRegistry: true, isTrust: true };
+  if (only !== 'trust' && only !== 'registry') throw new Error(`BENCH_ONLY must be "trust" or "registry", not "${only}"`);
+  return { isRegistry: only === 'registry', isTrust: only === 'trust' };
+}
+
 async function main(): Promise<number> {
   const plan = benchPlan(process.env);
+  const { isRegistry, isTrust } = sections(process.env.BENCH_ONLY);
   const isDevSubject = process.env.BENCH_SUBJECT === 'reference';
   const t0 = performance.now();
   const loadBefore = load();
-  const servers = await startServers(isDevSubject);
+  const servers = isRegistry ? await startServers(isDevSubject) : [];
   let stopping: Promise<unknown> | undefined;
   const stopAll = () => (stopping ??= Promise.all(servers.map((s) => s.stop())));
   process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
@@ -65,15 +81,19 @@ async function main(): Promise<number> {
         report.notes.push(`${server.role}: authentication failed, every figure will fail: ${err.message}`);
       });
     }
-    await blobPhase(servers, plan, report);
-    await manifestPhase(servers, plan, report);
-    await tagPhase(servers, plan, report);
-    const rss = report.figure('peak RSS (VmHWM) at the end', 'MiB', true);
-    for (const server of servers) rss.values[server.role] = server.peakRssKiB() / 1024;
+    if (isRegistry) {
+      await blobPhase(servers, plan, report);
+      await manifestPhase(servers, plan, report);
+      await tagPhase(servers, plan, report);
+      const rss = report.figure('peak RSS (VmHWM) at the end', 'MiB', true);
+      for (const server of servers) rss.values[server.role] = server.peakRssKiB() / 1024;
+    }
+    if (isTrust) await trustPhase(trustPlan(process.env), report);
     const markdown = report.render(header(plan, servers, isDevSubject, (performance.now() - t0) / 1000, loadBefore));
     process.stdout.write(`\n${markdown}`);
-    await writeReport(RESULTS, markdown);
-    console.log(`\nwritten to ${RESULTS}`);
+    const results = resultsPath(process.env.BENCH_ONLY || undefined);
+    await writeReport(results, markdown);
+    console.log(`\nwritten to ${results}`);
     return report.errors().length > 0 ? 1 : 0;
   } catch (err) {
     for (const server of servers) {

@@ -1,0 +1,149 @@
+// Trust figures: Wharf's Notary v1 API vs Debian's notary-server 0.7, each freshly started for this
+// section: docker's first publish of a new GUN, single-target publishes, and metadata reads with wrk.
+import { performance } from 'node:perf_hooks';
+import { IntegrityError } from './http.ts';
+import { startNotaryServer } from './notary-server.ts';
+import { formatNumber, type Figure, type Report } from './report.ts';
+import { startWharfServer, type BenchServer } from './servers.ts';
+import { addTarget, checkReads, initPublish, prepareCollections, type Collection } from './trust-client.ts';
+import type { TrustPlan } from './trust-plan.ts';
+import { runWrk } from './wrk.ts';
+
+/** What one server has published so far; later figures build on earlier ones. */
+interface ServerState {
+  server: BenchServer;
+  /** Collections initialised by the init figure, once it succeeded. */
+  initialised?: Collection[];
+}
+
+/** Starts Wharf and notary-server side by side (stopping whichever started if the other fails). */
+async function startTrustServers(): Promise<BenchServer[]> {
+  const started = await Promise.allSettled([startWharfServer(), startNotaryServer()]);
+  const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failure = started.find((s) => s.status === 'rejected');
+  if (failure) {
+    await Promise.all(servers.map((s) => s.stop()));
+    throw failure.reason;
+  }
+  return servers;
+}
+
+/** Runs `fn` and records its value or its error (integrity errors abort the bench). */
+async function measure(server: BenchServer, figure: Figure, fn: () => Promise<number>): Promise<boolean> {
+  try {
+    const value = await fn();
+    figure.values[server.role] = value;
+    console.error(`${figure.name} / ${server.role}: ${formatNumber(value)} ${figure.unit}`);
+    return true;
+  } catch (err) {
+    if (err instanceof IntegrityError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    figure.errors[server.role] ??= message;
+    console.error(`${figure.name} / ${server.role}: ERROR ${message.slice(0, 600)}`);
+    return false;
+  }
+}
+
+/** Operations per second of `fn` over `count` operations. */
+async function rate(count: number, fn: () => Promise<void>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return count / ((performance.now() - t0) / 1000);
+}
+
+/** `lanes` clients at once, lane l working through its own items (l, l+lanes, …) in order. */
+async function inLanes<T>(items: readonly T[], lanes: number, work: (item: T) => Promise<void>): Promise<void> {
+  await Promise.all(Array.from({ length: lanes }, async (_, l) => {
+    for (let i = l; i < items.length; i += lanes) await work(items[i]!);
+  }));
+}
+
+/** Round-robin list of `count` picks from `cols` (adds spread over existing GUNs). */
+const roundRobin = (cols: readonly Collection[], count: number) => Array.from({ length: count }, (_, i) => cols[i % cols.length]!);
+
+/** Servers in turn order for the i-th figure: who goes first alternates, so drift in machine load hits both. */
+const alternate = <T>(items: T[], i: number) => (i % 2 === 0 ? items : [...items].reverse());
+
+/** GET <role>.json with wrk after checking one response; any non-2xx, socket error or short body fails it. */
+async function readRate(server: BenchServer, c: Collection, role: 'timestamp' | 'snapshot' | 'targets', plan: TrustPlan): Promise<number> {
+  const check = (await checkReads(server, c)).find((r) => r.role === role)!;
+  const s = await runWrk(server, { method: 'GET', path: check.path, connections: plan.wrkConnections, threads: 2, seconds: plan.wrkSeconds });
+  const failures = { non2xx: s.non2xx, connect: s.connectErrors, read: s.readErrors, write: s.writeErrors, timeout: s.timeouts };
+  if (Object.values(failures).some((n) => n > 0) || s.requests === 0) {
+    throw new Error(`wrk GET ${check.path}: ${s.requests} requests, failures ${JSON.stringify(failures)}`);
+  }
+  const perResponse = s.bytes / s.requests;
+  if (perResponse < check.bytes.length || perResponse > check.bytes.length + 2048) {
+    throw new IntegrityError(`${server.role}: wrk GET ${check.path} read ${perResponse.toFixed(0)} bytes per response, body is ${check.bytes.length}`);
+  }
+  return s.requests / (s.durationUs / 1e6);
+}
+
+/** The trust rows of the table, with both servers started and stopped here. */
+export async function trustPhase(plan: TrustPlan, report: Report): Promise<void> {
+  const servers = await startTrustServers();
+  const stopAll = () => Promise.all(servers.map((s) => s.stop()));
+  process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
+  try {
+    const states: ServerState[] = servers.map((server) => ({ server }));
+    await runTrustFigures(states, plan, report);
+    const rss = report.figure('trust: peak RSS (VmHWM) of the trust servers at the end', 'MiB', true);
+    for (const server of servers) await measure(server, rss, async () => server.peakRssKiB() / 1024);
+    const [wharf, notary] = servers as [BenchServer, BenchServer];
+    const keytype = (i: number) => states[i]?.initialised?.[0]?.serverKeys?.timestamp.keytype ?? '?';
+    report.notes.push(`Rows starting "trust:" compare a second, fresh Wharf (bin/wharf.mjs serve --log-level warn, SQLite, ${wharf.url}; ` +
+      `server keys ${keytype(0)}) with ${notary.label} (memory storage, local signer configured with key_algorithm ecdsa, ` +
+      `which still hands out ${keytype(1)} keys; warn log; ${notary.url}), both over TLS and started for that section only. ` +
+      `GUNs are <host:port>/bench/trust-…; root certificates and client keys are made before each timed loop; client signing is inside it. ` +
+      `init = GET snapshot.key + GET timestamp.key + POST {root v1, targets v2}; add = POST {targets v+1 with one more target}; ` +
+      `${plan.warmup} untimed inits and adds per server first. Reads: one GUN's current metadata, checked (bytes, hashes, server signatures) before wrk.`);
+  } catch (err) {
+    if (!(err instanceof IntegrityError)) for (const s of servers) console.error(`--- trust ${s.role} output ---\n${s.output().slice(-4000)}`);
+    throw err;
+  } finally {
+    await stopAll();
+  }
+}
+
+async function runTrustFigures(states: ServerState[], plan: TrustPlan, report: Report): Promise<void> {
+  const k = plan.concurrency;
+  // Sequential only: notary-server 0.7's local signer creates keys in an unguarded map, and concurrent
+  // GET <role>.key for new GUNs crashes it now and then ("fatal error: concurrent map writes").
+  const initSeq = report.figure(`trust: init + first publish of ${plan.initSequential} new GUNs, sequential`, 'publish/s');
+  const addSeq = report.figure(`trust: add one target (POST targets), ${plan.addSequential} publishes, sequential`, 'publish/s');
+  const addConc = report.figure(`trust: add one target, ${plan.addConcurrent} publishes, ${k} clients on distinct GUNs`, 'publish/s');
+  const reads = (['timestamp', 'snapshot', 'targets'] as const).map((role) => ({
+    role, figure: report.figure(`trust: GET ${role}.json by name, ${plan.wrkConnections} connections, wrk`, 'req/s'),
+  }));
+
+  for (const st of alternate(states, 0)) {
+    const warm = await prepareCollections(st.server, 'warmup', plan.warmup);
+    const ok = await measure(st.server, initSeq, async () => {
+      await inLanes(warm, 1, (c) => initPublish(st.server, c));
+      await inLanes(warm, 1, (c) => addTarget(st.server, c));
+      const cols = await prepareCollections(st.server, 'seq', plan.initSequential);
+      const value = await rate(cols.length, () => inLanes(cols, 1, (c) => initPublish(st.server, c)));
+      st.initialised = cols;
+      return value;
+    });
+    if (!ok) for (const f of [addSeq, addConc, ...reads.map((r) => r.figure)]) f.errors[st.server.role] ??= 'skipped: init failed';
+  }
+  for (const st of alternate(states, 1)) {
+    if (!st.initialised) continue;
+    const picks = roundRobin(st.initialised, plan.addSequential);
+    await measure(st.server, addSeq, () => rate(picks.length, () => inLanes(picks, 1, (c) => addTarget(st.server, c))));
+  }
+  for (const st of alternate(states, 0)) {
+    // Lane l of k owns collections l, l+k, …, so no two clients ever publish to the same GUN at once.
+    const all = st.initialised;
+    if (!all || all.length < k) continue;
+    const picks = roundRobin(all.slice(0, all.length - (all.length % k)), plan.addConcurrent);
+    await measure(st.server, addConc, () => rate(picks.length, () => inLanes(picks, k, (c) => addTarget(st.server, c))));
+  }
+  for (const [i, r] of reads.entries()) {
+    for (const st of alternate(states, i)) {
+      const c = st.initialised?.[0];
+      if (c) await measure(st.server, r.figure, () => readRate(st.server, c, r.role, plan));
+    }
+  }
+}
