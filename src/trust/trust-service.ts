@@ -16,8 +16,23 @@ const MAX_TIMESTAMP_PART = 1024 * 1024;
 
 const ROLE_FILE = /^(?:root|targets|snapshot|timestamp|targets(?:\/[a-z0-9][a-z0-9._-]*)+)(?:\.json)?$/;
 
+/** Parsed facts of one timestamp version: what reads need without parsing on every request. */
+interface CurrentState {
+  timestamp: TrustDoc;
+  timestampExpiresAt: number;
+  snapshot: TrustDoc | undefined;
+  snapshotExpiresAt: number;
+  /** Role → hex SHA-256 the snapshot lists. */
+  snapshotMeta: ReadonlyMap<string, string>;
+}
+
+const MAX_CACHED_STATES = 10_000;
+
 /** The Notary v1 trust API's rules: publish, reads (with re-signing), keys, deletion, changefeed. No HTTP. */
 export class TrustService {
+  /** Keyed by GUN and timestamp checksum: entries never go stale, only unused. */
+  private readonly states = new Map<string, CurrentState>();
+
   constructor(
     private readonly metadata: MetadataStore,
     readonly keys: ServerKeysService,
@@ -66,14 +81,11 @@ export class TrustService {
 
   /** E3: the current file of a role; timestamp and snapshot re-signed first when they expire. */
   async current(gun: Gun, role: TufRole): Promise<TrustDoc> {
-    if (role === 'timestamp') return this.freshTimestamp(gun);
-    if (role === 'snapshot') {
-      await this.freshTimestamp(gun);
-      return found(await this.currentSnapshot(gun));
-    }
+    const state = await this.freshState(gun);
+    if (role === 'timestamp') return state.timestamp;
+    if (role === 'snapshot') return found(state.snapshot);
     // The version the current snapshot lists; a role it does not list: the latest stored (spec E3 [R]).
-    const snapshot = await this.currentSnapshot(gun);
-    const hash = snapshot && metaSha256(snapshot.bytes, role);
+    const hash = state.snapshotMeta.get(role);
     const listed = hash ? await this.metadata.trust.byChecksum(gun, role, hash) : undefined;
     return found(listed ?? (await this.metadata.trust.latest(gun, role)));
   }
@@ -123,19 +135,50 @@ export class TrustService {
   }
 
   /**
-   * The latest timestamp, re-signed (with a new snapshot when the server-held snapshot expired)
-   * when it expires within the margin (spec 7.3). A client-held snapshot that expired is served as
-   * it is: clients report the expiry, and the server never answers 500 for it ([R], section 14.56).
+   * What the latest timestamp names, parsed once per timestamp version: a read costs one query for
+   * the latest timestamp (so other nodes' publishes are seen at once) plus, for targets and
+   * delegations, one for the file itself.
    */
-  private async freshTimestamp(gun: Gun): Promise<TrustDoc> {
+  private async state(gun: Gun): Promise<CurrentState> {
     const timestamp = found(await this.metadata.trust.latest(gun, 'timestamp' as TufRole));
+    const key = `${gun}\n${timestamp.sha256Hex}`;
+    const cached = this.states.get(key);
+    if (cached) return cached;
+    const hash = metaSha256(timestamp.bytes, 'snapshot');
+    const snapshot = hash ? await this.metadata.trust.byChecksum(gun, 'snapshot' as TufRole, hash) : undefined;
+    const snapshotMeta = new Map<string, string>();
+    if (snapshot) {
+      for (const [role, meta] of snapshotFromJSON(parseEnvelope(snapshot.bytes).signedValue).meta) {
+        const sha256 = meta.hashes.get('sha256');
+        if (sha256) snapshotMeta.set(role, sha256.toString('hex'));
+      }
+    }
+    const state: CurrentState = {
+      timestamp,
+      timestampExpiresAt: parseEnvelope(timestamp.bytes).expiresAt.getTime(),
+      snapshot,
+      snapshotExpiresAt: snapshot ? parseEnvelope(snapshot.bytes).expiresAt.getTime() : Number.POSITIVE_INFINITY,
+      snapshotMeta,
+    };
+    if (this.states.size >= MAX_CACHED_STATES) this.states.clear();
+    this.states.set(key, state);
+    return state;
+  }
+
+  /**
+   * The current state, re-signed first when the timestamp (or a server-held snapshot) expires
+   * within the margin (spec 7.3). A client-held snapshot that expired is served as it is: clients
+   * report the expiry, and the server never answers 500 for it ([R], section 14.56).
+   */
+  private async freshState(gun: Gun): Promise<CurrentState> {
+    const state = await this.state(gun);
     const now = this.now();
     const soon = now.getTime() + RESIGN_MARGIN_MS;
-    const snapshot = await this.currentSnapshot(gun);
-    const snapshotStale = snapshot !== undefined && parseEnvelope(snapshot.bytes).expiresAt.getTime() <= soon;
-    if (parseEnvelope(timestamp.bytes).expiresAt.getTime() > soon && !snapshotStale) return timestamp;
+    const snapshotStale = state.snapshotExpiresAt <= soon;
+    if (state.timestampExpiresAt > soon && !snapshotStale) return state;
     const root = await this.currentRoot(gun);
-    if (!root || !snapshot) return timestamp;
+    const snapshot = state.snapshot;
+    if (!root || !snapshot) return state;
     const docs: NewTrustDoc[] = [];
     let snapshotBytes = snapshot.bytes;
     const snapshotKeys = await this.keys.heldKeyIds(gun, 'snapshot', root.roles.get('snapshot')?.keyIds ?? []);
@@ -146,7 +189,7 @@ export class TrustService {
       docs.push(doc('snapshot' as TufRole, version, snapshotBytes));
     }
     const timestampKeys = await this.keys.heldKeyIds(gun, 'timestamp', root.roles.get('timestamp')?.keyIds ?? []);
-    if (timestampKeys.length === 0) return timestamp;
+    if (timestampKeys.length === 0) return state;
     docs.push(await this.nextTimestamp(gun, snapshotBytes, timestampKeys, now));
     try {
       await this.metadata.trust.putMany(gun, docs);
@@ -154,7 +197,7 @@ export class TrustService {
       // Another reader re-signed first: serve theirs.
       if (!(isWharfError(err) && err.code === 'TRUST_VERSION')) throw err;
     }
-    return found(await this.metadata.trust.latest(gun, 'timestamp' as TufRole));
+    return this.state(gun);
   }
 
   private async nextTimestamp(gun: Gun, snapshot: Buffer, keyIds: readonly string[], now: Date): Promise<NewTrustDoc> {
