@@ -1,10 +1,12 @@
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import type { MetadataStore } from '../storage/metadata-store.ts';
 import { KeyVault } from './key-vault.ts';
 import type { Root } from './models/index.ts';
 import { generateServerKey } from './server-signing.ts';
 import type { Signer } from './signatures.ts';
 import type { Gun, ServerKeyRecord, ServerRole } from './types.ts';
+
+const MAX_OPENED_KEYS = 4096;
 
 /** The public key object E7/E8 answer with, in the reference's field order (spec E7). */
 export interface PublicKeyAnswer {
@@ -17,6 +19,12 @@ export interface PublicKeyAnswer {
  * the keys a root lists. Private keys exist in plaintext only in memory, for one signing.
  */
 export class ServerKeysService {
+  /**
+   * Opened private keys by key ID: unsealing and parsing a key costs more than signing with it, and
+   * every publish signs. Bounded; a key retired by DELETE is never asked for again (root lists it no more).
+   */
+  private readonly opened = new Map<string, KeyObject>();
+
   constructor(
     private readonly metadata: MetadataStore,
     private readonly vault: KeyVault,
@@ -49,15 +57,20 @@ export class ServerKeysService {
     const held = await this.metadata.serverKeys.list(gun, role);
     return held
       .filter((k) => keyIds.includes(k.keyId))
-      .map((k) => ({
-        keyId: k.keyId,
-        keyType: k.keyType,
-        privateKey: createPrivateKey({
-          key: this.vault.open(k.sealedPrivateKey, KeyVault.aadFor(gun, role, k.keyId)),
-          format: 'der',
-          type: 'pkcs8',
-        }),
-      }));
+      .map((k) => ({ keyId: k.keyId, keyType: k.keyType, privateKey: this.privateKeyOf(k) }));
+  }
+
+  private privateKeyOf(record: ServerKeyRecord): KeyObject {
+    const cacheKey = `${record.gun}\n${record.role}\n${record.keyId}`;
+    let key = this.opened.get(cacheKey);
+    if (!key) {
+      const der = this.vault.open(record.sealedPrivateKey, KeyVault.aadFor(record.gun, record.role, record.keyId));
+      key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+      der.fill(0);
+      if (this.opened.size >= MAX_OPENED_KEYS) this.opened.clear();
+      this.opened.set(cacheKey, key);
+    }
+    return key;
   }
 
   private async newRecord(gun: Gun, role: ServerRole): Promise<ServerKeyRecord> {
