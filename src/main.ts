@@ -15,6 +15,7 @@ import type { MetadataStore } from './storage/metadata-store.ts';
 import { openStores } from './storage/open.ts';
 import { GunPolicy } from './trust/gun.ts';
 import { KeyVault } from './trust/key-vault.ts';
+import { TrustReadCache } from './trust/read-cache.ts';
 import { trustRoutes } from './trust/routes.ts';
 import { ServerKeysService } from './trust/server-keys-service.ts';
 import { TrustService } from './trust/trust-service.ts';
@@ -52,7 +53,8 @@ export async function serve(config: Config): Promise<void> {
 /** The Notary v1 trust API on the registry's own host (shared/specs/notary-trust-api.md). */
 async function trustApi(config: Config, metadata: MetadataStore, listen: { host: string; port: number }, certNames: string[]): Promise<TrustHandler> {
   const vault = await KeyVault.load(config);
-  const service = new TrustService(metadata, new ServerKeysService(metadata, vault, config.trust.serverKeyType));
+  const cache = new TrustReadCache({ cacheLatest: isSingleNode(config), ttlMs: 5_000 });
+  const service = new TrustService(metadata, new ServerKeysService(metadata, vault, config.trust.serverKeyType), cache);
   return trustRoutes({
     service,
     gunPolicy: new GunPolicy(GunPolicy.hostsFor(config.trust.hosts, listen, certNames)),
@@ -63,10 +65,14 @@ async function trustApi(config: Config, metadata: MetadataStore, listen: { host:
   });
 }
 
-/** Tags are cached only where this process makes every tag change: one node on SQLite. */
+/** SQLite metadata means one node: this process makes every change, so it may cache what changes. */
+function isSingleNode(config: Config): boolean {
+  return config.metadata.startsWith('sqlite');
+}
+
+/** Tags are cached only where this process makes every tag change. */
 function manifestCacheFor(config: Config): ManifestCache {
-  const singleNode = config.metadata.startsWith('sqlite');
-  return new ManifestCache({ ttlMs: 5_000, maxBytes: 64 * 1024 * 1024, cacheTags: singleNode });
+  return new ManifestCache({ ttlMs: 5_000, maxBytes: 64 * 1024 * 1024, cacheTags: isSingleNode(config) });
 }
 
 function banner(config: Config, tls: TlsMaterial | undefined): string {

@@ -3,6 +3,7 @@ import { WharfError, isWharfError } from '../errors/wharf-error.ts';
 import type { MetadataStore } from '../storage/metadata-store.ts';
 import { parseEnvelope, rootFromJSON, snapshotFromJSON, type Root } from './models/index.ts';
 import { SNAPSHOT_LIFETIME_MS, TIMESTAMP_LIFETIME_MS, buildSnapshot, buildTimestamp } from './server-signing.ts';
+import type { TrustReadCache } from './read-cache.ts';
 import type { PublicKeyAnswer, ServerKeysService } from './server-keys-service.ts';
 import type { Gun, NewTrustDoc, ServerRole, TrustChange, TrustDoc, TufRole } from './types.ts';
 import { validateUpdate } from './validate-update.ts';
@@ -36,6 +37,7 @@ export class TrustService {
   constructor(
     private readonly metadata: MetadataStore,
     readonly keys: ServerKeysService,
+    private readonly cache: TrustReadCache,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -76,7 +78,11 @@ export class TrustService {
     snapshot ??= (await this.currentSnapshot(gun))?.bytes;
     if (!snapshot) throw new WharfError('INVALID_UPDATE', undefined, { detail: badHierarchy('snapshot') });
     docs.push(await this.nextTimestamp(gun, snapshot, update.timestampKeyIds, now));
-    await this.metadata.trust.putMany(gun, docs);
+    try {
+      await this.metadata.trust.putMany(gun, docs);
+    } finally {
+      this.cache.invalidate(gun);
+    }
   }
 
   /** E3: the current file of a role; timestamp and snapshot re-signed first when they expire. */
@@ -86,7 +92,8 @@ export class TrustService {
     if (role === 'snapshot') return found(state.snapshot);
     // The version the current snapshot lists; a role it does not list: the latest stored (spec E3 [R]).
     const hash = state.snapshotMeta.get(role);
-    const listed = hash ? await this.metadata.trust.byChecksum(gun, role, hash) : undefined;
+    const listed = hash ? (this.cache.doc(gun, role, hash) ?? (await this.metadata.trust.byChecksum(gun, role, hash))) : undefined;
+    if (listed) this.cache.storeDoc(gun, listed);
     return found(listed ?? (await this.metadata.trust.latest(gun, role)));
   }
 
@@ -112,7 +119,11 @@ export class TrustService {
 
   /** E9: every version of every role goes; the server keys are retired. Idempotent. */
   async delete(gun: Gun): Promise<void> {
-    await this.metadata.trust.deleteGun(gun);
+    try {
+      await this.metadata.trust.deleteGun(gun);
+    } finally {
+      this.cache.invalidate(gun);
+    }
     await this.metadata.serverKeys.retireGun(gun);
   }
 
@@ -140,7 +151,12 @@ export class TrustService {
    * delegations, one for the file itself.
    */
   private async state(gun: Gun): Promise<CurrentState> {
-    const timestamp = found(await this.metadata.trust.latest(gun, 'timestamp' as TufRole));
+    const generation = this.cache.generation;
+    let timestamp = this.cache.latestTimestamp(gun);
+    if (!timestamp) {
+      timestamp = found(await this.metadata.trust.latest(gun, 'timestamp' as TufRole));
+      this.cache.storeLatestTimestamp(gun, timestamp, generation);
+    }
     const key = `${gun}\n${timestamp.sha256Hex}`;
     const cached = this.states.get(key);
     if (cached) return cached;
@@ -196,6 +212,8 @@ export class TrustService {
     } catch (err) {
       // Another reader re-signed first: serve theirs.
       if (!(isWharfError(err) && err.code === 'TRUST_VERSION')) throw err;
+    } finally {
+      this.cache.invalidate(gun);
     }
     return this.state(gun);
   }

@@ -7,27 +7,9 @@ import { isTag, parseRepoName, type RepoName, type Tag } from '../../src/oci/nam
 import type { UploadId } from '../../src/storage/blob-store.ts';
 import type { ManifestInput, MetadataStore } from '../../src/storage/metadata-store.ts';
 import { openSqlMetadataStore } from '../../src/storage/sql/open.ts';
+import { DRIVERS, type OpenedStore } from '../helpers/metadata-drivers.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
 import { tmpDir } from '../helpers/tmp.ts';
-
-interface OpenedStore {
-  store: MetadataStore;
-  close(): Promise<void>;
-}
-
-/** Each driver opens a fresh, empty store and removes everything it made on close. */
-const DRIVERS: Record<string, () => Promise<OpenedStore>> = {
-  async sqlite() {
-    const dir = await tmpDir();
-    const store = await openSqlMetadataStore('sqlite', { dataDir: dir.path });
-    return { store, close: async () => (await store.close(), await dir.remove()) };
-  },
-  async postgres() {
-    const database = await createTestDatabase();
-    const store = await openSqlMetadataStore(database.url, { dataDir: '/nonexistent' });
-    return { store, close: async () => (await store.close(), await database.drop()) };
-  },
-};
 
 const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 const INDEX_TYPE = 'application/vnd.oci.image.index.v1+json';

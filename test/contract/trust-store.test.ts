@@ -8,27 +8,8 @@ import type { MetadataStore } from '../../src/storage/metadata-store.ts';
 import { openSqlMetadataStore } from '../../src/storage/sql/open.ts';
 import { DEFAULT_CHANGE_RECORDS } from '../../src/storage/sql/trust-docs.ts';
 import type { Gun, NewTrustDoc, ServerKeyRecord, ServerRole, TufRole } from '../../src/trust/types.ts';
+import { DRIVERS, type OpenedStore } from '../helpers/metadata-drivers.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
-import { tmpDir } from '../helpers/tmp.ts';
-
-interface OpenedStore {
-  store: MetadataStore;
-  close(): Promise<void>;
-}
-
-/** Each driver opens a fresh, empty store and removes everything it made on close. */
-const DRIVERS: Record<string, () => Promise<OpenedStore>> = {
-  async sqlite() {
-    const dir = await tmpDir();
-    const store = await openSqlMetadataStore('sqlite', { dataDir: dir.path });
-    return { store, close: async () => (await store.close(), await dir.remove()) };
-  },
-  async postgres() {
-    const database = await createTestDatabase();
-    const store = await openSqlMetadataStore(database.url, { dataDir: '/nonexistent' });
-    return { store, close: async () => (await store.close(), await database.drop()) };
-  },
-};
 
 const gun = (name: string): Gun => name as Gun;
 const role = (name: string): TufRole => name as TufRole;

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { waitFor } from './net.ts';
 import { requireRoot, requireTools, run, type RunOptions, type RunResult } from './run.ts';
+import { spawnLogged } from './server-process.ts';
 
 export interface Dockerd {
   /** unix:///tmp/wd-XXXX/d.sock */
@@ -61,12 +61,7 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<Dockerd> 
     // unshare execs sh, which execs dockerd: the child PID stays dockerd's.
     args = ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec dockerd "$@"', join(dir, 'hosts'), ...dockerdArgs];
   }
-  const logPath = join(dir, 'dockerd.log');
-  const logFd = openSync(logPath, 'a');
-  const child = spawn(cmd, args, { stdio: ['ignore', logFd, logFd] });
-  closeSync(logFd);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const log = () => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : '');
+  const { process: child, exited, output: log } = spawnLogged(cmd, args, join(dir, 'dockerd.log'));
   const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: configDir };
   const docker = (a: string[], o: Omit<RunOptions, 'env'> = {}) => run('docker', a, { ...o, env });
 

@@ -1,11 +1,12 @@
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Agent, fetch as undiciFetch, type RequestInit, type Response } from 'undici';
-import { freePort, waitFor } from './net.ts';
-import { mustRun, requireTools } from './run.ts';
+import type { RequestInit, Response } from 'undici';
+import { freePort } from './net.ts';
+import { requireTools } from './run.ts';
+import { launchServer } from './server-process.ts';
 import { tmpDir } from './tmp.ts';
+import { makeServerCertificates } from './tls.ts';
 import { startWharf } from './wharf.ts';
 
 /** What the e2e tests need from a registry under test: the part of WharfInstance they use. */
@@ -38,7 +39,7 @@ export async function startReferenceRegistry(): Promise<E2eRegistry> {
   const p = (name: string) => join(dir.path, name);
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
-  await makeCertificates(dir.path);
+  await makeServerCertificates(dir.path, 'e2e reference CA');
   await writeFile(
     p('config.yml'),
     [
@@ -49,43 +50,15 @@ export async function startReferenceRegistry(): Promise<E2eRegistry> {
       '',
     ].join('\n'),
   );
-  const logPath = p('registry.log');
-  const logFd = openSync(logPath, 'a');
-  const child = spawn('docker-registry', ['serve', p('config.yml')], { stdio: ['ignore', logFd, logFd] });
-  closeSync(logFd);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const output = () => readFileSync(logPath, 'utf8');
   const caPem = readFileSync(p('ca.crt'), 'utf8');
-  const agent = new Agent({ connect: { ca: caPem } });
-  const doFetch = (path: string, init: RequestInit = {}) => undiciFetch(`https://${host}${path}`, { ...init, dispatcher: agent });
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-    await agent.close();
-    await dir.remove();
-  };
-  try {
-    await waitFor(`docker-registry on ${host}`, async () => {
-      if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}`);
-      const res = await doFetch('/v2/');
-      await res.arrayBuffer();
-      return res.ok;
-    });
-  } catch (err) {
-    const out = output();
-    await stop();
-    throw new Error(`docker-registry did not start: ${(err as Error).message}\n${out}`);
-  }
-  return { host, port, caPem, fetch: doFetch, output, stop };
-}
-
-async function makeCertificates(dir: string): Promise<void> {
-  const o = (args: string[]) => mustRun('openssl', args, { cwd: dir });
-  await o(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-    '-subj', '/CN=e2e reference CA', '-keyout', 'ca.key', '-out', 'ca.crt']);
-  await o(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost',
-    '-keyout', 'server.key', '-out', 'server.csr']);
-  await writeFile(join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\n');
-  await o(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2',
-    '-extfile', 'ext.cnf', '-out', 'server.crt']);
+  const server = await launchServer({
+    name: 'docker-registry',
+    command: 'docker-registry',
+    args: ['serve', p('config.yml')],
+    dir,
+    origin: `https://${host}`,
+    caPem,
+    healthPath: '/v2/',
+  });
+  return { host, port, caPem, fetch: server.fetch, output: server.output, stop: server.stop };
 }

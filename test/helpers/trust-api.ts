@@ -1,15 +1,15 @@
 // HTTP helpers for the Notary v1 trust API (shared/specs/notary-trust-api.md 3), plus the switch
 // that points the suites at Debian's reference notary-server: WHARF_TRUST_IT=reference.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe } from 'node:test';
-import { Agent, fetch as undiciFetch, type RequestInit, type Response } from 'undici';
+import type { RequestInit, Response } from 'undici';
 import { forEachBackend } from './backends.ts';
-import { freePort, waitFor } from './net.ts';
+import { freePort } from './net.ts';
 import { mustRun } from './run.ts';
+import { launchServer } from './server-process.ts';
 import { tmpDir } from './tmp.ts';
 import {
   BASE_ROLES,
@@ -94,40 +94,17 @@ export async function startReferenceServer(): Promise<TrustServer> {
     logging: { level: 'info' },
     repositories: { gun_prefixes: [`${host}/`] },
   }));
-  const logPath = join(dir.path, 'server.log');
-  const logFd = openSync(logPath, 'a');
-  const child = spawn('/usr/bin/notary-server', ['-config', config], { stdio: ['ignore', logFd, logFd] });
-  closeSync(logFd);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const agent = new Agent({ connect: { ca: readFileSync(cert, 'utf8') } });
   const url = `https://${host}`;
-  const doFetch = (path: string, init: RequestInit = {}) => undiciFetch(url + path, { ...init, dispatcher: agent });
-  const output = () => readFileSync(logPath, 'utf8');
-  try {
-    await waitFor(`notary-server on ${host}`, async () => {
-      if (child.exitCode !== null) throw new Error(output());
-      const res = await doFetch('/_notary_server/health');
-      await res.arrayBuffer();
-      return res.ok;
-    });
-  } catch (err) {
-    child.kill('SIGKILL');
-    await exited;
-    await dir.remove();
-    throw new Error(`notary-server did not start: ${(err as Error).message}\n${output()}`);
-  }
-  return {
-    url,
-    host,
-    fetch: doFetch,
-    output,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-      await agent.close();
-      await dir.remove();
-    },
-  };
+  const server = await launchServer({
+    name: 'notary-server',
+    command: '/usr/bin/notary-server',
+    args: ['-config', config],
+    dir,
+    origin: url,
+    caPem: readFileSync(cert, 'utf8'),
+    healthPath: '/_notary_server/health',
+  });
+  return { url, host, fetch: server.fetch, output: server.output, stop: server.stop };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,12 +1,13 @@
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Agent, fetch as undiciFetch, type RequestInit, type Response } from 'undici';
+import type { RequestInit, Response } from 'undici';
 import { startReferenceRegistry, type E2eRegistry } from './e2e-registry.ts';
-import { freePort, waitFor } from './net.ts';
-import { mustRun, requireTools } from './run.ts';
+import { freePort } from './net.ts';
+import { requireTools } from './run.ts';
+import { launchServer } from './server-process.ts';
 import { tmpDir } from './tmp.ts';
+import { makeServerCertificates } from './tls.ts';
 import { startWharf } from './wharf.ts';
 
 export type TrustTargetKind = 'wharf' | 'reference';
@@ -108,7 +109,7 @@ async function startNotaryServer(extraCaPem: string): Promise<NotaryServer> {
   const p = (name: string) => join(dir.path, name);
   const port = await freePort();
   const addr = `127.0.0.1:${port}`;
-  await makeServerCertificate(dir.path);
+  await makeServerCertificates(dir.path, 'e2e notary-server CA');
   await writeFile(
     p('server.json'),
     JSON.stringify({
@@ -118,44 +119,16 @@ async function startNotaryServer(extraCaPem: string): Promise<NotaryServer> {
       logging: { level: 'warn' },
     }),
   );
-  const logPath = p('notary-server.log');
-  const logFd = openSync(logPath, 'a');
-  const child = spawn('notary-server', ['-config', p('server.json')], { stdio: ['ignore', logFd, logFd] });
-  closeSync(logFd);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const output = () => readFileSync(logPath, 'utf8');
   const caPem = `${readFileSync(p('ca.crt'), 'utf8')}${extraCaPem}`;
-  const agent = new Agent({ connect: { ca: caPem } });
   const url = `https://${addr}`;
-  const doFetch = (path: string, init: RequestInit = {}) => undiciFetch(url + path, { ...init, dispatcher: agent });
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-    await agent.close();
-    await dir.remove();
-  };
-  try {
-    await waitFor(`notary-server on ${addr}`, async () => {
-      if (child.exitCode !== null) throw new Error(`notary-server exited with ${child.exitCode}`);
-      const res = await doFetch('/_notary_server/health');
-      await res.arrayBuffer();
-      return res.ok;
-    });
-  } catch (err) {
-    const out = output();
-    await stop();
-    throw new Error(`notary-server did not start: ${(err as Error).message}\n${out}`);
-  }
-  return { url, caPem, fetch: doFetch, output, stop };
-}
-
-async function makeServerCertificate(dir: string): Promise<void> {
-  const o = (args: string[]) => mustRun('openssl', args, { cwd: dir });
-  await o(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-    '-subj', '/CN=e2e notary-server CA', '-keyout', 'ca.key', '-out', 'ca.crt']);
-  await o(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost',
-    '-keyout', 'server.key', '-out', 'server.csr']);
-  await writeFile(join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\n');
-  await o(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2',
-    '-extfile', 'ext.cnf', '-out', 'server.crt']);
+  const server = await launchServer({
+    name: 'notary-server',
+    command: 'notary-server',
+    args: ['-config', p('server.json')],
+    dir,
+    origin: url,
+    caPem,
+    healthPath: '/_notary_server/health',
+  });
+  return { url, caPem, fetch: server.fetch, output: server.output, stop: server.stop };
 }

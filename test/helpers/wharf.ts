@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Agent, fetch as undiciFetch, type RequestInit, type Response } from 'undici';
 import { freePort, waitFor } from './net.ts';
+import { spawnLogged } from './server-process.ts';
 import { tmpDir } from './tmp.ts';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -54,16 +55,9 @@ export async function startWharf(opts: StartOptions = {}): Promise<WharfInstance
   if (opts.plainHttp) args.push('--no-tls');
   args.push(...(opts.args ?? []));
   const logPath = join(dataDir, `server-${port}-${Date.now()}.log`);
-  const logFd = openSync(logPath, 'a');
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...opts.env },
-    stdio: ['ignore', logFd, logFd],
-  });
-  closeSync(logFd);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const { process: child, exited, output } = spawnLogged(process.execPath, args, logPath, { ...process.env, ...opts.env });
   const scheme = opts.plainHttp ? 'http' : 'https';
   const url = `${scheme}://${host}`;
-  const output = () => readFileSync(logPath, 'utf8');
 
   let agent: Agent | undefined;
   let caPem: string | undefined;

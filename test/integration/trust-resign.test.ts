@@ -5,6 +5,7 @@ import { openSqlMetadataStore } from '../../src/storage/sql/open.ts';
 import { KeyVault } from '../../src/trust/key-vault.ts';
 import { keyIdOf } from '../../src/trust/keys.ts';
 import { parseEnvelope } from '../../src/trust/models/index.ts';
+import { TrustReadCache } from '../../src/trust/read-cache.ts';
 import { ServerKeysService } from '../../src/trust/server-keys-service.ts';
 import { TrustService } from '../../src/trust/trust-service.ts';
 import type { Gun, TufRole } from '../../src/trust/types.ts';
@@ -22,7 +23,8 @@ describe('re-signing expiring server metadata on read', () => {
     const metadata = await openSqlMetadataStore('sqlite', { dataDir: dir.path });
     t.after(() => metadata.close());
     let clock = NOW;
-    const service = new TrustService(metadata, new ServerKeysService(metadata, new KeyVault(randomBytes(32)), 'ecdsa'), () => clock);
+    const keys = new ServerKeysService(metadata, new KeyVault(randomBytes(32)), 'ecdsa');
+    const service = new TrustService(metadata, keys, new TrustReadCache({ cacheLatest: true, ttlMs: 60_000 }), () => clock);
     const gun = GUN as Gun;
 
     const snapshotKey = await service.key(gun, 'snapshot');
