@@ -34,6 +34,10 @@ export const CATALOG = {
   INVALID_GUN: { status: 400, message: 'The server does not support actions on images of this name.' },
   INVALID_PARAMETERS: { status: 400, message: 'The parameters provided are not valid.' },
   UPDATING: { status: 500, message: 'An error has occurred while updating the TUF repository.' },
+  // Management API under /api (rendered {"error":{"code","message","details"}}); never used on /v2.
+  CONFLICT: { status: 409, message: 'the resource conflicts with an existing one' },
+  INVALID_REQUEST: { status: 400, message: 'the request is invalid' },
+  NOT_FOUND_RESOURCE: { status: 404, message: 'the resource was not found' },
   UNAVAILABLE: { status: 503, message: 'service unavailable' },
   UNKNOWN: { status: 500, message: 'unknown error' },
 } as const satisfies Record<string, { status: number; message: string; wire?: string }>;

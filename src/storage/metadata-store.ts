@@ -18,6 +18,8 @@ export interface MetadataStore {
   readonly garbage: GarbageIndex;
   readonly trust: TrustDocs;
   readonly serverKeys: ServerKeys;
+  /** Identities, their hashed or sealed secrets, scope maps, role assignments, token-service keys. */
+  readonly access: AccessRecords;
   /** Cheap round trip to the database, for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -193,4 +195,309 @@ export interface ServerKeys {
   rotate(gun: Gun, role: ServerRole, record: ServerKeyRecord): Promise<void>;
   /** After the GUN's trust data is deleted: its keys are retired (never listed or used again). */
   retireGun(gun: Gun): Promise<void>;
+}
+
+/**
+ * Identity storage (shared/specs/access-and-policy.md sections 1.2, 1.4, 2, 3, 4). Stores only:
+ * callers validate role names, scope strings, repository patterns and actions (src/auth), hash
+ * and seal secrets (src/auth/secrets.ts, KeyVault), and generate ids. The stores validate what
+ * keeps their own data consistent: login-name grammar and uniqueness across kinds, references to
+ * existing scope maps and principals, read-only system scope maps.
+ *
+ * Login names (user principal names, service principal appIds, scoped-token names, the registry
+ * name of the admin account, and the reserved null GUID) share one namespace, compared
+ * case-insensitively: creating anything whose name is taken by any kind fails with
+ * WharfError('CONFLICT', detail { name, kind }) and writes nothing. So username resolution (1.2)
+ * never meets two candidates.
+ *
+ * Every change that must end refresh tokens (password change, disable, credential removal,
+ * deletion) bumps the principal's credential version in the same transaction.
+ * Absent records are `undefined` / `false`; times are milliseconds since the epoch.
+ */
+export interface AccessRecords {
+  readonly logins: LoginNames;
+  readonly credentialVersions: CredentialVersions;
+  readonly users: UserStore;
+  readonly servicePrincipals: ServicePrincipalStore;
+  readonly admin: AdminAccountStore;
+  readonly tokens: ScopedTokenStore;
+  readonly scopeMaps: ScopeMapStore;
+  readonly roleAssignments: RoleAssignmentStore;
+  readonly signingKeys: SigningKeyStore;
+}
+
+/** Kinds of login name, in the resolution order of 1.2 ('reserved' is the null GUID). */
+export type LoginKind = 'reserved' | 'admin' | 'token' | 'servicePrincipal' | 'user';
+
+export interface LoginNames {
+  /**
+   * What a Basic-auth user name names, compared case-insensitively: the kind and the owner's id
+   * (objectId of a user, service principal or token; the username of the admin account).
+   */
+  resolve(username: string): Promise<{ kind: LoginKind; id: string } | undefined>;
+}
+
+export interface CredentialVersions {
+  /** The principal's credential version: 0 until first bumped. Refresh tokens carry it. */
+  current(principalId: string): Promise<number>;
+  /** Increments and returns the version (the stores already bump on every revoking change). Atomic. */
+  bump(principalId: string): Promise<number>;
+}
+
+export interface UserRecord {
+  /** GUID. */
+  objectId: string;
+  /** Login name: 1–256 characters, no ':' and no control characters. */
+  userPrincipalName: string;
+  displayName: string;
+  /** scrypt hash (secrets.ts hashPassword). */
+  passwordHash: string;
+  isEnabled: boolean;
+  createdAt: number;
+}
+
+export type NewUser = Omit<UserRecord, 'createdAt'>;
+
+export interface UserStore {
+  /**
+   * Stores a user; the store sets createdAt. INVALID_REQUEST for a malformed userPrincipalName;
+   * CONFLICT when the objectId or the name (any login kind) is taken. Nothing written on failure.
+   */
+  create(user: NewUser): Promise<UserRecord>;
+  get(objectId: string): Promise<UserRecord | undefined>;
+  /** Lookup by userPrincipalName, case-insensitive. */
+  byName(userPrincipalName: string): Promise<UserRecord | undefined>;
+  /** Every user, by userPrincipalName. */
+  list(): Promise<UserRecord[]>;
+  /**
+   * Changes the given fields; undefined when the user does not exist. A new passwordHash, or
+   * isEnabled false, bumps the credential version.
+   */
+  update(objectId: string, change: Partial<Pick<UserRecord, 'displayName' | 'passwordHash' | 'isEnabled'>>): Promise<UserRecord | undefined>;
+  /** Deletes the user, its role assignments and its login name; bumps the credential version. */
+  delete(objectId: string): Promise<boolean>;
+}
+
+/** A service principal secret (2): shown once, stored hashed. */
+export interface PasswordCredentialRecord {
+  /** GUID. */
+  keyId: string;
+  displayName: string;
+  /** scrypt hash of the secret. */
+  hash: string;
+  /** First characters of the secret [ACR]. */
+  hint: string;
+  startsAt: number;
+  endsAt: number;
+}
+
+export interface ServicePrincipalRecord {
+  /** GUID, the login name. */
+  appId: string;
+  /** GUID, different from appId; the principalId of role assignments. */
+  objectId: string;
+  displayName: string;
+  /** `[appId, <name>]` as given at creation. */
+  servicePrincipalNames: string[];
+  isEnabled: boolean;
+  createdAt: number;
+  /** By startsAt, then keyId. */
+  passwordCredentials: PasswordCredentialRecord[];
+}
+
+export type NewServicePrincipal = Omit<ServicePrincipalRecord, 'createdAt'>;
+
+export interface ServicePrincipalStore {
+  /** Stores it with its credentials. CONFLICT when objectId, appId (any login kind) or a keyId is taken. */
+  create(sp: NewServicePrincipal): Promise<ServicePrincipalRecord>;
+  get(objectId: string): Promise<ServicePrincipalRecord | undefined>;
+  /** Lookup by appId, case-insensitive. */
+  byAppId(appId: string): Promise<ServicePrincipalRecord | undefined>;
+  /** Every service principal, by displayName then appId. */
+  list(): Promise<ServicePrincipalRecord[]>;
+  /** Changes the given fields; undefined when absent. isEnabled false bumps the credential version. */
+  update(objectId: string, change: Partial<Pick<ServicePrincipalRecord, 'displayName' | 'isEnabled'>>): Promise<ServicePrincipalRecord | undefined>;
+  /** Adds a secret; false when the service principal is absent; CONFLICT when the keyId exists. */
+  addPassword(objectId: string, credential: PasswordCredentialRecord): Promise<boolean>;
+  /** Removes a secret and bumps the credential version; false when there was none. */
+  removePassword(objectId: string, keyId: string): Promise<boolean>;
+  /** Deletes it, its credentials, role assignments and login name; bumps the credential version. */
+  delete(objectId: string): Promise<boolean>;
+}
+
+export type AdminPasswordName = 'password' | 'password2';
+
+/**
+ * The registry's admin account (2). Its passwords are sealed with the KeyVault (aad
+ * secrets.ts adminPasswordAad), not hashed: `wharf credential show` displays them again [ACR].
+ * Verification opens them and compares in constant time.
+ */
+export interface AdminAccountRecord {
+  /** The registry name: the login name and the principal id of its credential version. */
+  username: string;
+  isEnabled: boolean;
+  sealedPassword: Buffer;
+  sealedPassword2: Buffer;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface AdminAccountStore {
+  get(): Promise<AdminAccountRecord | undefined>;
+  /**
+   * The admin account, created disabled from `make()` when there is none (reserving the registry
+   * name as a login name: CONFLICT when another kind holds it). Race-free: concurrent callers get
+   * one account. An existing account is returned as it is, whatever `username` says.
+   */
+  ensure(username: string, make: () => Promise<{ sealedPassword: Buffer; sealedPassword2: Buffer }>): Promise<AdminAccountRecord>;
+  /** Enables or disables it; disabling bumps the credential version. undefined when absent. */
+  setEnabled(isEnabled: boolean): Promise<AdminAccountRecord | undefined>;
+  /** Replaces one sealed password and bumps the credential version. undefined when absent. */
+  setPassword(name: AdminPasswordName, sealed: Buffer): Promise<AdminAccountRecord | undefined>;
+}
+
+export interface TokenPassword {
+  /** scrypt hash of the value shown once. */
+  hash: string;
+  createdAt: number;
+  /** No expiry when absent (displayed as 9999-12-31T23:59:59.999999+00:00 [ACR]). */
+  expiresAt?: number;
+}
+
+export type TokenStatus = 'enabled' | 'disabled';
+export type TokenPasswordName = 'password1' | 'password2';
+
+export interface ScopedTokenRecord {
+  /** 5–50 characters of [A-Za-z0-9_-]; the login name. */
+  name: string;
+  /** GUID. */
+  objectId: string;
+  scopeMapName: string;
+  status: TokenStatus;
+  createdAt: number;
+  password1?: TokenPassword;
+  password2?: TokenPassword;
+}
+
+export type NewScopedToken = Omit<ScopedTokenRecord, 'createdAt'>;
+
+export interface ScopedTokenStore {
+  /**
+   * INVALID_REQUEST for a malformed name; CONFLICT when the name (any login kind) or objectId is
+   * taken; NOT_FOUND_RESOURCE when the scope map does not exist. Nothing written on failure.
+   */
+  create(token: NewScopedToken): Promise<ScopedTokenRecord>;
+  /** Lookup by name, case-insensitive. */
+  get(name: string): Promise<ScopedTokenRecord | undefined>;
+  /** Every token, by name. */
+  list(): Promise<ScopedTokenRecord[]>;
+  /**
+   * Changes scope map and/or status; undefined when absent; NOT_FOUND_RESOURCE for a missing
+   * scope map. Disabling bumps the credential version.
+   */
+  update(name: string, change: { scopeMapName?: string; status?: TokenStatus }): Promise<ScopedTokenRecord | undefined>;
+  /** Sets (generate) or clears (delete) one password, effective at once; bumps the credential version. */
+  setPassword(name: string, slot: TokenPasswordName, password: TokenPassword | undefined): Promise<ScopedTokenRecord | undefined>;
+  /** Deletes the token and its login name; bumps the credential version. */
+  delete(name: string): Promise<boolean>;
+}
+
+/**
+ * A stored scope-map rule: actions on the repositories `pattern` covers (exact name, `*`, or
+ * `prefix/*`; 4). Kept as text; src/auth/scope-maps.ts parses it into its ScopeMapRule.
+ */
+export interface ScopeMapRuleRecord {
+  pattern: string;
+  actions: string[];
+}
+
+export interface ScopeMapRecord {
+  name: string;
+  description: string;
+  type: 'SystemDefined' | 'UserDefined';
+  rules: ScopeMapRuleRecord[];
+  createdAt: number;
+}
+
+export interface ScopeMapStore {
+  /**
+   * Stores a UserDefined map. Names are 5–60 characters of [A-Za-z0-9_-], not starting with `_`
+   * (system names), description ≤ 256 characters, else INVALID_REQUEST; CONFLICT when the name
+   * is taken (case-insensitive). Rules are stored as given (the caller validates them).
+   */
+  create(map: { name: string; description: string; rules: ScopeMapRuleRecord[] }): Promise<ScopeMapRecord>;
+  /** Lookup by name, case-insensitive. */
+  get(name: string): Promise<ScopeMapRecord | undefined>;
+  /** System maps (seeded by the 003-access migration) and user maps, by name in byte order. */
+  list(): Promise<ScopeMapRecord[]>;
+  /** Replaces description and/or rules; undefined when absent; INVALID_REQUEST for a system map. */
+  update(name: string, change: { description?: string; rules?: ScopeMapRuleRecord[] }): Promise<ScopeMapRecord | undefined>;
+  /** INVALID_REQUEST for a system map; CONFLICT while a token uses it. */
+  delete(name: string): Promise<boolean>;
+}
+
+export type PrincipalType = 'User' | 'ServicePrincipal';
+
+export interface RoleAssignmentRecord {
+  /** GUID. */
+  id: string;
+  /** objectId of the user or service principal. */
+  principalId: string;
+  principalType: PrincipalType;
+  /** Role definition GUID (3). */
+  roleDefinitionId: string;
+  roleName: string;
+  /** `<registryId>` or `<registryId>/repositories/<pattern>`, stored exactly as given. */
+  scope: string;
+  createdBy?: string;
+  createdAt: number;
+}
+
+export type NewRoleAssignment = Omit<RoleAssignmentRecord, 'createdAt'>;
+
+export interface RoleAssignmentStore {
+  /**
+   * NOT_FOUND_RESOURCE when no principal of `principalType` has `principalId`; CONFLICT when the id
+   * exists or the same (principal, role definition, scope) is already assigned.
+   */
+  create(assignment: NewRoleAssignment): Promise<RoleAssignmentRecord>;
+  get(id: string): Promise<RoleAssignmentRecord | undefined>;
+  delete(id: string): Promise<boolean>;
+  /** Every assignment of the principal at any scope, by scope then id. */
+  byPrincipal(principalId: string): Promise<RoleAssignmentRecord[]>;
+  /** Assignments exactly at `scope`, by createdAt then id. */
+  byScope(scope: string): Promise<RoleAssignmentRecord[]>;
+  /** Every assignment, by scope then id. */
+  list(): Promise<RoleAssignmentRecord[]>;
+}
+
+export interface SigningKeyRecord {
+  kid: string;
+  alg: 'ES256' | 'RS256';
+  /** SPKI PEM. */
+  publicKey: string;
+  /** KeyVault-sealed PKCS#8 DER private key (aad secrets.ts signingKeyAad). */
+  sealedPrivateKey: Buffer;
+  createdAt: number;
+  /** The key that signs new tokens (at most one). */
+  isPrimary: boolean;
+  /** Retired keys neither sign nor verify. */
+  isRetired: boolean;
+}
+
+/** JWT signing keys of the token service (1.4). */
+export interface SigningKeyStore {
+  /**
+   * The primary key, created from `make()` when there is none. Race-free: concurrent callers
+   * (also on other nodes) all get the same key. The store sets createdAt, isPrimary, isRetired.
+   */
+  primary(make: () => Promise<SigningKeyRecord>): Promise<SigningKeyRecord>;
+  /** In one transaction the primary stops signing (still verifies) and `record` becomes primary. */
+  rotate(record: SigningKeyRecord): Promise<SigningKeyRecord>;
+  /** Any key, retired or not (the verifier checks isRetired). */
+  get(kid: string): Promise<SigningKeyRecord | undefined>;
+  /** Unretired keys, oldest first (what verifies tokens). */
+  list(): Promise<SigningKeyRecord[]>;
+  /** Retires the key (also a primary one); false when absent. Idempotent otherwise. */
+  retire(kid: string): Promise<boolean>;
 }

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { MetadataStore } from '../metadata-store.ts';
+import { accessRecords } from './access-records.ts';
 import { blobIndex } from './blob-index.ts';
 import { guarded, toStoreError } from './errors.ts';
 import { garbageIndex } from './garbage-index.ts';
@@ -26,6 +27,7 @@ export function sqlMetadataStore(db: Kysely<Database>, kind: SqlKind): MetadataS
     garbage: guarded(garbageIndex(ctx)),
     trust: guarded(trustDocs(ctx)),
     serverKeys: guarded(serverKeys(ctx)),
+    access: accessRecords(ctx),
     async ping(): Promise<void> {
       try {
         await sql`select 1`.execute(db);

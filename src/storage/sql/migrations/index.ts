@@ -2,12 +2,14 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import type { SqlKind } from '../schema.ts';
 import { initialMigration } from './001-initial.ts';
 import { trustMigration } from './002-trust.ts';
+import { accessMigration } from './003-access.ts';
 
 /** Every migration, in code (no file-system discovery); names sort in the order they apply. */
 export function migrationProvider(kind: SqlKind): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '001-initial': initialMigration(kind),
     '002-trust': trustMigration(kind),
+    '003-access': accessMigration(kind),
   };
   return { getMigrations: async () => migrations };
 }
