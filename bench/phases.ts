@@ -48,22 +48,40 @@ async function record(server: BenchServer, figure: Figure, fn: () => Promise<num
 /** Servers in turn order for the i-th figure: who goes first alternates, so drift in machine load hits both. */
 const alternate = (servers: BenchServer[], i: number) => (i % 2 === 0 ? servers : [...servers].reverse());
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
 const sizeLabel = (bytes: number) => `${bytes / MiB} MiB`;
 
-/** Monolithic upload then verified download of each transfer set, server after server. */
+/**
+ * Monolithic upload of each transfer set, server after server, then verified downloads in
+ * interleaved rounds (median reported): one download of a large set is a single sample, and
+ * single samples on this machine drift by a third between runs.
+ */
 export async function blobPhase(servers: BenchServer[], plan: BenchPlan, report: Report): Promise<void> {
   for (const [i, t] of plan.transfers.entries()) {
     const set = transferSet('mono', t.size, t.concurrency, t.count);
     precomputeDigests(set);
     const what = `${sizeLabel(t.size)} × ${t.count}, ${t.concurrency} stream${t.concurrency > 1 ? 's' : ''}`;
     const up = report.figure(`blob upload, ${what}`, 'MiB/s');
-    const down = report.figure(`blob download, ${what}`, 'MiB/s');
+    const down = report.figure(`blob download, ${what} (median of ${plan.downloadRounds})`, 'MiB/s');
+    const uploaded: BenchServer[] = [];
     for (const server of alternate(servers, i)) {
-      if (await record(server, up, () => uploadRate(server, REPOS.blobs, set))) {
-        await record(server, down, () => downloadRate(server, REPOS.blobs, set));
-      } else {
-        fail(server, [down], 'skipped: upload failed');
+      if (await record(server, up, () => uploadRate(server, REPOS.blobs, set))) uploaded.push(server);
+      else fail(server, [down], 'skipped: upload failed');
+    }
+    const samples = new Map<BenchServer, number[]>(uploaded.map((s) => [s, []]));
+    for (let round = 0; round < plan.downloadRounds; round++) {
+      for (const server of alternate(uploaded, i + round)) {
+        const value = await attempt(() => downloadRate(server, REPOS.blobs, set));
+        if (value instanceof Failure) fail(server, [down], value.message);
+        else samples.get(server)!.push(value);
       }
+    }
+    for (const [server, values] of samples) {
+      if (values.length === plan.downloadRounds) await record(server, down, async () => median(values));
     }
   }
   const { size, chunkSize } = plan.chunked;

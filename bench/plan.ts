@@ -6,6 +6,8 @@ export interface BenchPlan {
   /** Monolithic transfer sets: blob size, concurrent streams, number of distinct blobs. */
   readonly transfers: readonly { size: number; concurrency: number; count: number }[];
   readonly chunked: { size: number; chunkSize: number };
+  /** Interleaved download rounds per transfer set; the median is reported. */
+  readonly downloadRounds: number;
   readonly wrkSeconds: number;
   readonly wrkConnections: number;
   readonly manifestPuts: number;
@@ -27,6 +29,7 @@ export function benchPlan(env: NodeJS.ProcessEnv): BenchPlan {
         { size: 16 * MiB, concurrency: 1, count: 1 }, { size: 16 * MiB, concurrency: 8, count: 8 },
       ],
       chunked: { size: 16 * MiB, chunkSize: 4 * MiB },
+      downloadRounds: 1,
       wrkSeconds: 1,
       wrkConnections: 64,
       manifestPuts: 200,
@@ -41,9 +44,10 @@ export function benchPlan(env: NodeJS.ProcessEnv): BenchPlan {
     transfers: [
       { size: 1 * MiB, concurrency: 1, count: 64 }, { size: 1 * MiB, concurrency: 8, count: 256 },
       { size: 16 * MiB, concurrency: 1, count: 8 }, { size: 16 * MiB, concurrency: 8, count: 32 },
-      { size: 256 * MiB, concurrency: 1, count: 1 }, { size: 256 * MiB, concurrency: 8, count: 8 },
+      { size: 256 * MiB, concurrency: 1, count: 4 }, { size: 256 * MiB, concurrency: 8, count: 8 },
     ],
     chunked: { size: 256 * MiB, chunkSize: 16 * MiB },
+    downloadRounds: 3,
     wrkSeconds: 5,
     wrkConnections: 64,
     manifestPuts: 2000,
