@@ -1,15 +1,13 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { SqlKind } from '../schema.ts';
+import { columnTypes } from './column-types.ts';
 
 /**
  * The initial schema. Text keys use the "C" collation on PostgreSQL so that ORDER BY and `>`
  * compare bytes, as SQLite's default BINARY collation does; pagination must agree on both.
  */
 export function initialMigration(kind: SqlKind): Migration {
-  const isPostgres = kind === 'postgres';
-  const key = isPostgres ? sql`text collate "C"` : sql`text`;
-  const int = isPostgres ? sql`bigint` : sql`integer`;
-  const bytes = isPostgres ? sql`bytea` : sql`blob`;
+  const { key, int, bytes } = columnTypes(kind);
 
   return {
     async up(db: Kysely<any>): Promise<void> {

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { SqlKind } from '../schema.ts';
+import { columnTypes } from './column-types.ts';
 
 /**
  * Notary trust data (shared/specs/notary-trust-api.md 6.3 step 5, 7.4, 8, 9): every version of
@@ -9,10 +10,7 @@ import type { SqlKind } from '../schema.ts';
  */
 export function trustMigration(kind: SqlKind): Migration {
   const isPostgres = kind === 'postgres';
-  const key = isPostgres ? sql`text collate "C"` : sql`text`;
-  const int = isPostgres ? sql`bigint` : sql`integer`;
-  const bytes = isPostgres ? sql`bytea` : sql`blob`;
-  const flag = isPostgres ? sql`boolean` : sql`integer`;
+  const { key, int, bytes, flag } = columnTypes(kind);
 
   return {
     async up(db: Kysely<any>): Promise<void> {

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { SqlKind } from '../schema.ts';
+import { columnTypes } from './column-types.ts';
 
 const NULL_GUID = '00000000-0000-0000-0000-000000000000';
 const CONTENT_RW = ['content/read', 'content/write'];
@@ -42,11 +43,7 @@ export const SYSTEM_SCOPE_MAPS: readonly { name: string; description: string; ac
  * flags are boolean there, 0/1 on SQLite, as in 002-trust.
  */
 export function accessMigration(kind: SqlKind): Migration {
-  const isPostgres = kind === 'postgres';
-  const key = isPostgres ? sql`text collate "C"` : sql`text`;
-  const int = isPostgres ? sql`bigint` : sql`integer`;
-  const bytes = isPostgres ? sql`bytea` : sql`blob`;
-  const flag = isPostgres ? sql`boolean` : sql`integer`;
+  const { key, int, bytes, flag } = columnTypes(kind);
 
   return {
     async up(db: Kysely<any>): Promise<void> {
