@@ -67,15 +67,21 @@ export class ServerKeysService {
       const der = this.vault.open(record.sealedPrivateKey, KeyVault.aadFor(record.gun, record.role, record.keyId));
       key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
       der.fill(0);
-      if (this.opened.size >= MAX_OPENED_KEYS) this.opened.clear();
-      this.opened.set(cacheKey, key);
+      this.remember(cacheKey, key);
     }
     return key;
+  }
+
+  private remember(cacheKey: string, key: KeyObject): void {
+    if (this.opened.size >= MAX_OPENED_KEYS) this.opened.clear();
+    this.opened.set(cacheKey, key);
   }
 
   private async newRecord(gun: Gun, role: ServerRole): Promise<ServerKeyRecord> {
     const key = generateServerKey(this.keyType);
     const der = key.privateKey.export({ format: 'der', type: 'pkcs8' });
+    // The first publish signs with it right away: no need to unseal what we just made.
+    this.remember(`${gun}\n${role}\n${key.keyId}`, key.privateKey);
     return {
       gun,
       role,
