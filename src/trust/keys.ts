@@ -3,6 +3,7 @@
  * Pure: node:crypto only, no I/O.
  */
 import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { boundedMemo } from '../lib/bounded-memo.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { keyToJSON, type TufKey } from './models/key.ts';
 import { certificateNames } from './x509-der.ts';
@@ -28,7 +29,13 @@ export function keyIdOf(key: TufKey): string {
  * Returns undefined when the value holds no parseable certificate.
  */
 export function certificatesOf(key: TufKey): X509Certificate[] | undefined {
-  const pem = Buffer.from(key.publicValue, 'base64').toString('utf8');
+  return parsedCertificates(key.publicValue);
+}
+
+// Every publish checks the root's certificates and every signature check needs a KeyObject; keys
+// repeat across publishes of a GUN, and parsing them costs more than verifying with them.
+const parsedCertificates = boundedMemo(4096, (publicValue: string): X509Certificate[] | undefined => {
+  const pem = Buffer.from(publicValue, 'base64').toString('utf8');
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g);
   if (!blocks) return undefined;
   try {
@@ -36,7 +43,7 @@ export function certificatesOf(key: TufKey): X509Certificate[] | undefined {
   } catch {
     return undefined;
   }
-}
+});
 
 /**
  * The node public key of a TUF key, checked against its keytype: `ecdsa` an EC SPKI, `rsa` an RSA SPKI
@@ -44,6 +51,12 @@ export function certificatesOf(key: TufKey): X509Certificate[] | undefined {
  * Returns undefined for anything unusable, so a signature by it simply does not count (11.5, 14.20).
  */
 export function publicKeyOf(key: TufKey): KeyObject | undefined {
+  return parsedPublicKey(`${key.keyType}\n${key.publicValue}`);
+}
+
+const parsedPublicKey = boundedMemo(4096, (typeAndValue: string): KeyObject | undefined => {
+  const newline = typeAndValue.indexOf('\n');
+  const key: TufKey = { keyType: typeAndValue.slice(0, newline), publicValue: typeAndValue.slice(newline + 1) };
   const raw = Buffer.from(key.publicValue, 'base64');
   try {
     switch (key.keyType) {
@@ -64,7 +77,7 @@ export function publicKeyOf(key: TufKey): KeyObject | undefined {
   } catch {
     return undefined;
   }
-}
+});
 
 function expectKind(key: KeyObject | undefined, kind: 'ec' | 'rsa'): KeyObject | undefined {
   if (!key || key.asymmetricKeyType !== kind) return undefined;
