@@ -34,7 +34,8 @@ export class ServerKeysService {
   /** E7: the key root lists for the role that we hold; without one, the pending key (created once). */
   async current(gun: Gun, role: ServerRole, root: Root | undefined): Promise<PublicKeyAnswer> {
     const listed = root?.roles.get(role)?.keyIds ?? [];
-    const held = (await this.metadata.serverKeys.list(gun, role)).find((k) => listed.includes(k.keyId));
+    // Before the first root nothing is listed: only the pending key can answer.
+    const held = listed.length === 0 ? undefined : (await this.metadata.serverKeys.list(gun, role)).find((k) => listed.includes(k.keyId));
     const record = held ?? (await this.metadata.serverKeys.pending(gun, role, () => this.newRecord(gun, role)));
     return answer(record);
   }
