@@ -8,6 +8,13 @@ import type { Gun, ServerKeyRecord, ServerRole } from './types.ts';
 
 const MAX_OPENED_KEYS = 4096;
 
+export interface HeldKeys {
+  /** Of `keyIds`, those we hold for the role. */
+  heldKeyIds(role: ServerRole, keyIds: readonly string[]): Promise<string[]>;
+  /** Signers for the held keys among `keyIds`. */
+  signers(role: ServerRole, keyIds: readonly string[]): Promise<Signer[]>;
+}
+
 /** The public key object E7/E8 answer with, in the reference's field order (spec E7). */
 export interface PublicKeyAnswer {
   keytype: string;
@@ -47,18 +54,22 @@ export class ServerKeysService {
     return answer(record);
   }
 
-  /** Of `keyIds`, those we hold for the role. */
-  async heldKeyIds(gun: Gun, role: ServerRole, keyIds: readonly string[]): Promise<string[]> {
-    const held = await this.metadata.serverKeys.list(gun, role);
-    return held.filter((k) => keyIds.includes(k.keyId)).map((k) => k.keyId);
-  }
-
-  /** Signers for the held keys among `keyIds`. */
-  async signers(gun: Gun, role: ServerRole, keyIds: readonly string[]): Promise<Signer[]> {
-    const held = await this.metadata.serverKeys.list(gun, role);
-    return held
-      .filter((k) => keyIds.includes(k.keyId))
-      .map((k) => ({ keyId: k.keyId, keyType: k.keyType, privateKey: this.privateKeyOf(k) }));
+  /**
+   * The keys held for one GUN, read once per role for the length of one operation (a publish or a
+   * re-signing asks several times): which of some key IDs we hold, and signers for them.
+   */
+  forGun(gun: Gun): HeldKeys {
+    const lists = new Map<ServerRole, Promise<ServerKeyRecord[]>>();
+    const held = (role: ServerRole, keyIds: readonly string[]) => {
+      let list = lists.get(role);
+      if (!list) lists.set(role, (list = this.metadata.serverKeys.list(gun, role)));
+      return list.then((records) => records.filter((k) => keyIds.includes(k.keyId)));
+    };
+    return {
+      heldKeyIds: async (role, keyIds) => (await held(role, keyIds)).map((k) => k.keyId),
+      signers: async (role, keyIds) =>
+        (await held(role, keyIds)).map((k) => ({ keyId: k.keyId, keyType: k.keyType, privateKey: this.privateKeyOf(k) })),
+    };
   }
 
   private privateKeyOf(record: ServerKeyRecord): KeyObject {

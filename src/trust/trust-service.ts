@@ -4,6 +4,7 @@ import type { MetadataStore } from '../storage/metadata-store.ts';
 import { parseEnvelope, rootFromJSON, snapshotFromJSON, type Root } from './models/index.ts';
 import { SNAPSHOT_LIFETIME_MS, TIMESTAMP_LIFETIME_MS, buildSnapshot, buildTimestamp } from './server-signing.ts';
 import type { TrustReadCache } from './read-cache.ts';
+import type { Signer } from './signatures.ts';
 import type { PublicKeyAnswer, ServerKeysService } from './server-keys-service.ts';
 import type { Gun, NewTrustDoc, ServerRole, TrustChange, TrustDoc, TufRole } from './types.ts';
 import { validateUpdate } from './validate-update.ts';
@@ -48,12 +49,13 @@ export class TrustService {
   async publish(gun: Gun, files: ReadonlyMap<string, Buffer>): Promise<void> {
     const parts = rolesOf(files);
     const now = this.now();
+    const held = this.keys.forGun(gun);
     const update = await validateUpdate({
       gun,
       parts,
       now,
       stored: async (role) => (await this.metadata.trust.latest(gun, role))?.bytes,
-      serverHeldKeyIds: (role, keyIds) => this.keys.heldKeyIds(gun, role, keyIds),
+      serverHeldKeyIds: (role, keyIds) => held.heldKeyIds(role, keyIds),
     });
     const docs: NewTrustDoc[] = update.docs.map((d) => doc(d.role, d.version, d.bytes));
     let snapshot = docs.find((d) => d.role === 'snapshot')?.bytes;
@@ -70,14 +72,14 @@ export class TrustService {
         }
       }
       const version = ((await this.metadata.trust.latest(gun, 'snapshot' as TufRole))?.version ?? 0) + 1;
-      const signers = await this.keys.signers(gun, 'snapshot', update.snapshotKeyIds);
+      const signers = await held.signers('snapshot', update.snapshotKeyIds);
       const built = buildSnapshot({ previous: previous?.bytes, files, version, expires: new Date(now.getTime() + SNAPSHOT_LIFETIME_MS), signers });
       docs.push(doc('snapshot' as TufRole, version, built));
       snapshot = built;
     }
     snapshot ??= (await this.currentSnapshot(gun))?.bytes;
     if (!snapshot) throw new WharfError('INVALID_UPDATE', undefined, { detail: badHierarchy('snapshot') });
-    docs.push(await this.nextTimestamp(gun, snapshot, update.timestampKeyIds, now));
+    docs.push(await this.nextTimestamp(gun, snapshot, await held.signers('timestamp', update.timestampKeyIds), now));
     try {
       await this.metadata.trust.putMany(gun, docs);
     } finally {
@@ -196,17 +198,18 @@ export class TrustService {
     const snapshot = state.snapshot;
     if (!root || !snapshot) return state;
     const docs: NewTrustDoc[] = [];
+    const held = this.keys.forGun(gun);
     let snapshotBytes = snapshot.bytes;
-    const snapshotKeys = await this.keys.heldKeyIds(gun, 'snapshot', root.roles.get('snapshot')?.keyIds ?? []);
+    const snapshotKeys = await held.heldKeyIds('snapshot', root.roles.get('snapshot')?.keyIds ?? []);
     if (snapshotStale && snapshotKeys.length > 0) {
       const version = snapshot.version + 1;
-      const signers = await this.keys.signers(gun, 'snapshot', snapshotKeys);
+      const signers = await held.signers('snapshot', snapshotKeys);
       snapshotBytes = buildSnapshot({ previous: snapshot.bytes, files: new Map(), version, expires: new Date(now.getTime() + SNAPSHOT_LIFETIME_MS), signers });
       docs.push(doc('snapshot' as TufRole, version, snapshotBytes));
     }
-    const timestampKeys = await this.keys.heldKeyIds(gun, 'timestamp', root.roles.get('timestamp')?.keyIds ?? []);
-    if (timestampKeys.length === 0) return state;
-    docs.push(await this.nextTimestamp(gun, snapshotBytes, timestampKeys, now));
+    const timestampSigners = await held.signers('timestamp', root.roles.get('timestamp')?.keyIds ?? []);
+    if (timestampSigners.length === 0) return state;
+    docs.push(await this.nextTimestamp(gun, snapshotBytes, timestampSigners, now));
     try {
       await this.metadata.trust.putMany(gun, docs);
     } catch (err) {
@@ -218,9 +221,8 @@ export class TrustService {
     return this.state(gun);
   }
 
-  private async nextTimestamp(gun: Gun, snapshot: Buffer, keyIds: readonly string[], now: Date): Promise<NewTrustDoc> {
+  private async nextTimestamp(gun: Gun, snapshot: Buffer, signers: readonly Signer[], now: Date): Promise<NewTrustDoc> {
     const version = ((await this.metadata.trust.latest(gun, 'timestamp' as TufRole))?.version ?? 0) + 1;
-    const signers = await this.keys.signers(gun, 'timestamp', keyIds);
     const bytes = buildTimestamp({ snapshot, version, expires: new Date(now.getTime() + TIMESTAMP_LIFETIME_MS), signers });
     return doc('timestamp' as TufRole, version, bytes);
   }
