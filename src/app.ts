@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AccessGate } from './auth/access-gate.ts';
+import { tokenRoutes, type TokenRouteDeps } from './auth/token-routes.ts';
 import type { Config } from './config/schema.ts';
 import type { Metrics } from './http/metrics.ts';
 import { opsRoutes } from './http/ops-routes.ts';
@@ -26,6 +27,8 @@ export interface AppDeps {
   https?: { cert: string; key: string };
   /** The trust API under /v2/<gun>/_trust/. */
   trust?: TrustHandler;
+  /** The Docker token endpoint /oauth2/token, when auth.enabled. */
+  tokenEndpoint?: TokenRouteDeps;
 }
 
 const EMPTY_DIGEST = 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' as Digest;
@@ -81,6 +84,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       },
     },
   });
+  if (deps.tokenEndpoint) await app.register(tokenRoutes, { deps: deps.tokenEndpoint });
   await app.register(ociPlugin, {
     deps: {
       blobs: deps.blobs,

@@ -1,6 +1,8 @@
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.ts';
-import { OPEN_ACCESS } from './auth/access-gate.ts';
+import { OPEN_ACCESS, type AccessGate } from './auth/access-gate.ts';
+import { LoginServer } from './auth/credentials.ts';
+import { setupAuth, type AuthSurface } from './auth/setup.ts';
 import { parseListen } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { Metrics } from './http/metrics.ts';
@@ -28,7 +30,13 @@ export async function serve(config: Config): Promise<void> {
   const tls = config.tls.enabled ? await loadTls(config, host) : undefined;
   const uploads = new UploadService(stores.metadata, stores.blobs);
   const metrics = new Metrics(() => uploads.inFlight);
-  const trust = await trustApi(config, stores.metadata, { host, port }, tls?.names ?? []);
+  const vault = await KeyVault.load(config);
+  const hosts = GunPolicy.hostsFor(config.trust.hosts, { host, port }, tls?.names ?? []);
+  // The registry name and primary login server: the listen host:port (or the first configured trust host).
+  const login = new LoginServer(hosts[0] ?? config.listen, hosts, tls ? 'https' : 'http');
+  const auth = config.auth.enabled ? await setupAuth(config, stores.metadata, vault, login) : undefined;
+  const access: AccessGate = auth?.gate ?? OPEN_ACCESS;
+  const trust = trustApi(config, stores.metadata, vault, hosts, access);
   const app = await buildApp(config, {
     logger,
     metadata: stores.metadata,
@@ -36,10 +44,11 @@ export async function serve(config: Config): Promise<void> {
     blobs: new BlobService(stores.metadata, stores.blobs),
     uploads,
     manifests: new ManifestService(stores.metadata, config.limits.manifestBytes, manifestCacheFor(config)),
-    access: OPEN_ACCESS,
+    access,
     metrics,
     https: tls,
     trust,
+    ...(auth && { tokenEndpoint: auth.endpoint }),
   });
   closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ err }) => {
     if (err) logger.error({ err }, 'shutting down after an error');
@@ -47,18 +56,17 @@ export async function serve(config: Config): Promise<void> {
     await stores.close();
   });
   await app.listen({ host, port });
-  process.stdout.write(banner(config, tls));
+  process.stdout.write(banner(config, tls) + authBanner(auth));
 }
 
 /** The Notary v1 trust API on the registry's own host (shared/specs/notary-trust-api.md). */
-async function trustApi(config: Config, metadata: MetadataStore, listen: { host: string; port: number }, certNames: string[]): Promise<TrustHandler> {
-  const vault = await KeyVault.load(config);
+function trustApi(config: Config, metadata: MetadataStore, vault: KeyVault, hosts: string[], access: AccessGate): TrustHandler {
   const cache = new TrustReadCache({ cacheLatest: isSingleNode(config), ttlMs: 5_000 });
   const service = new TrustService(metadata, new ServerKeysService(metadata, vault, config.trust.serverKeyType), cache);
   return trustRoutes({
     service,
-    gunPolicy: new GunPolicy(GunPolicy.hostsFor(config.trust.hosts, listen, certNames)),
-    access: OPEN_ACCESS,
+    gunPolicy: new GunPolicy(hosts),
+    access,
     maxPublishBytes: 100 * 1024 * 1024,
     currentMaxAgeSeconds: config.trust.currentMaxAgeSeconds,
     consistentMaxAgeSeconds: config.trust.consistentMaxAgeSeconds,
@@ -93,6 +101,17 @@ function banner(config: Config, tls: TlsMaterial | undefined): string {
       `  skopeo:  skopeo inspect --cert-dir /etc/docker/certs.d/${config.listen} docker://${config.listen}/<repo>:<tag>`,
       `  curl:    curl --cacert ${ca} ${url}/v2/`,
     );
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** The owner's generated password, on stdout only and only on the first start; never through the logger. */
+function authBanner(auth: AuthSurface | undefined): string {
+  if (!auth) return '';
+  const lines = ['  authentication: Docker token auth (docker login <registry> -u owner)'];
+  const generated = auth.bootstrap.generatedPassword;
+  if (generated !== undefined) {
+    lines.push(`  owner password (shown once, set auth.ownerPassword to choose it): ${generated}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -106,7 +106,7 @@ function semanticProblems(config: Config): string[] {
   if (typeof config.metadata === 'string' && !/^(sqlite(:.+)?|postgres(ql)?:\/\/.+)$/.test(config.metadata)) {
     problems.push(`metadata: expected 'sqlite', 'sqlite:<path>' or a postgres:// URL`);
   }
-  problems.push(...trustProblems(config));
+  problems.push(...trustProblems(config), ...authProblems(config));
   return problems;
 }
 
@@ -128,13 +128,28 @@ function trustProblems(config: Config): string[] {
   return problems;
 }
 
-/** The configuration as check-config prints it: the database password and the trust KEK replaced by ***. */
+/** The owner password: one source at most, and the file must exist. Never echoes it. */
+function authProblems(config: Config): string[] {
+  const auth = (config.auth ?? {}) as Partial<Config['auth']>;
+  const problems: string[] = [];
+  if (auth.ownerPassword !== undefined && auth.ownerPasswordFile !== undefined) {
+    problems.push('auth: ownerPassword and ownerPasswordFile are mutually exclusive');
+  }
+  if (typeof auth.ownerPasswordFile === 'string' && !existsSync(auth.ownerPasswordFile)) {
+    problems.push(`auth.ownerPasswordFile: file not found: ${auth.ownerPasswordFile}`);
+  }
+  return problems;
+}
+
+/** The configuration as check-config prints it: the database password, the trust KEK and the owner password replaced by ***. */
 export function redactedConfig(config: Config): Config {
   const { keyEncryptionKey } = config.trust;
+  const { ownerPassword } = config.auth;
   return {
     ...config,
     metadata: config.metadata.replace(/\/\/[^@/]*@/, '//***@'),
     trust: { ...config.trust, ...(keyEncryptionKey === undefined ? {} : { keyEncryptionKey: '***' }) },
+    auth: { ...config.auth, ...(ownerPassword === undefined ? {} : { ownerPassword: '***' }) },
   };
 }
 

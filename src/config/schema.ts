@@ -82,6 +82,27 @@ export const ConfigSchema = Type.Object(
       },
       section,
     ),
+    auth: Type.Object(
+      {
+        enabled: Type.Boolean({
+          default: false,
+          description:
+            'Docker token authentication on /v2 and the token endpoint /oauth2/token; the registry name (login server, token `service`) is the listen host:port, and the certificate names with that port are accepted too. Off for now: the next step of issue #4 turns it on by default',
+        }),
+        anonymousPull: Type.Boolean({ default: false, description: 'anonymous callers may pull every repository (and read trust data)' }),
+        accessTokenSeconds: Type.Integer({ default: 900, minimum: 60, description: 'lifetime of access tokens (60 s is the Docker client minimum)' }),
+        refreshTokenSeconds: Type.Integer({ default: 10_800, minimum: 60, description: 'lifetime of refresh tokens (POST password grant with access_type=offline)' }),
+        ownerPassword: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description:
+              "password of the 'owner' user (role Owner on the registry), created on first start only; default: a generated one printed once on stdout; never logged",
+          }),
+        ),
+        ownerPasswordFile: Type.Optional(Type.String({ description: 'file holding auth.ownerPassword (surrounding whitespace ignored)' })),
+      },
+      section,
+    ),
     log: Type.Object(
       {
         level: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'log level (one JSON line per request at info)' }),

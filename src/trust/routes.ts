@@ -31,7 +31,8 @@ export function trustRoutes(opts: TrustRouteOptions): TrustHandler {
       if (!['GET', 'HEAD', 'POST', 'PUT', 'DELETE'].includes(req.method)) return reply.code(405).send();
       throw new WharfError('METADATA_NOT_FOUND');
     }
-    await opts.access.require(req, [{ type: 'repository', name: parsed.repo, actions: actionsFor(path, req.method) }]);
+    // Trust routes are authorized on the GUN, never the repository name (spec 1.1, 4).
+    await opts.access.require(req, [{ type: 'repository', name: parsed.gun, actions: actionsFor(path, req.method) }]);
     return serve(opts, req, reply, parsed.gun, path);
   };
 }
@@ -80,10 +81,10 @@ function allowed(path: TrustPath, method: string): boolean {
   }
 }
 
-/** Access per endpoint (spec 10.2). */
+/** Access per endpoint (spec 10.2), in notary-server's challenge order (`push,pull`, spec 1.1). */
 function actionsFor(path: TrustPath, method: string): AccessRequest['actions'] {
-  if (path.kind === 'publish') return method === 'DELETE' ? ['*'] : ['pull', 'push'];
-  if (path.kind === 'key') return method === 'POST' ? ['*'] : ['pull', 'push'];
+  if (path.kind === 'publish') return method === 'DELETE' ? ['*'] : ['push', 'pull'];
+  if (path.kind === 'key') return method === 'POST' ? ['*'] : ['push', 'pull'];
   return ['pull'];
 }
 

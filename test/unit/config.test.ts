@@ -117,6 +117,26 @@ describe('configuration', () => {
     assert.equal(redactedConfig(loadConfig({ env: {} })).trust.keyEncryptionKey, undefined);
   });
 
+  it('keeps auth off by default and reads its settings from env, hiding the owner password', () => {
+    assert.deepEqual(loadConfig({ env: {} }).auth, { enabled: false, anonymousPull: false, accessTokenSeconds: 900, refreshTokenSeconds: 10_800 });
+    const config = loadConfig({ env: { WHARF_AUTH__ENABLED: 'true', WHARF_AUTH__OWNER_PASSWORD: 'hunter3', WHARF_AUTH__ACCESS_TOKEN_SECONDS: '300' } });
+    assert.equal(config.auth.enabled, true);
+    assert.equal(config.auth.accessTokenSeconds, 300);
+    assert.equal(config.auth.ownerPassword, 'hunter3');
+    assert.ok(!JSON.stringify(redactedConfig(config)).includes('hunter3'));
+    const problemsOf = (flags: Record<string, unknown>): string[] => {
+      try {
+        loadConfig({ env: {}, flags });
+        return [];
+      } catch (err) {
+        assert.ok(err instanceof ConfigError);
+        return err.problems;
+      }
+    };
+    assert.match(problemsOf({ auth: { accessTokenSeconds: 59 } }).join(), /auth.accessTokenSeconds/);
+    assert.match(problemsOf({ auth: { ownerPassword: 'x', ownerPasswordFile: '/no/such/file' } }).join(), /mutually exclusive.*file not found/);
+  });
+
   it('parses host:port including IPv6 literals', () => {
     assert.deepEqual(parseListen('127.0.0.1:5443'), { host: '127.0.0.1', port: 5443 });
     assert.deepEqual(parseListen('[::1]:80'), { host: '::1', port: 80 });

@@ -1,0 +1,54 @@
+import type { Config } from '../config/schema.ts';
+import type { MetadataStore } from '../storage/metadata-store.ts';
+import { GunPolicy } from '../trust/gun.ts';
+import type { KeyVault } from '../trust/key-vault.ts';
+import { bootstrapAuth, REGISTRY_ID, type BootstrapResult } from './bootstrap.ts';
+import type { LoginServer } from './credentials.ts';
+import type { GrantContext } from './grant-facts.ts';
+import { IdentityResolver } from './identity.ts';
+import { TokenGate } from './token-gate.ts';
+import { TokenKeys } from './token-keys.ts';
+import type { TokenRouteDeps } from './token-routes.ts';
+import { TokenService } from './token-service.ts';
+
+/** `iss` of every token Wharf signs. */
+export const TOKEN_ISSUER = 'wharf';
+
+export interface AuthSurface {
+  /** Replaces OPEN_ACCESS on /v2 and the trust API. */
+  readonly gate: TokenGate;
+  /** For tokenRoutes (/oauth2/token). */
+  readonly endpoint: TokenRouteDeps;
+  readonly bootstrap: BootstrapResult;
+}
+
+/**
+ * Token authentication when auth.enabled: bootstraps the admin account and the owner user, then
+ * builds the token service, identity resolution and the /v2 gate over the access stores. The
+ * registry name is the primary login name (the listen host:port).
+ */
+export async function setupAuth(config: Config, metadata: MetadataStore, vault: KeyVault, login: LoginServer): Promise<AuthSurface> {
+  const { access } = metadata;
+  const { ownerPassword, ownerPasswordFile } = config.auth;
+  const bootstrap = await bootstrapAuth({
+    access, vault, registryName: login.primary, registryId: REGISTRY_ID,
+    ...(ownerPassword === undefined ? {} : { ownerPassword }),
+    ...(ownerPasswordFile === undefined ? {} : { ownerPasswordFile }),
+  });
+  const grants: GrantContext = {
+    access,
+    registryId: REGISTRY_ID,
+    guns: new GunPolicy(login.names),
+    anonymousPullEnabled: async () => config.auth.anonymousPull,
+  };
+  const tokens = new TokenService({
+    ...grants,
+    keys: new TokenKeys(access.signingKeys, vault),
+    issuer: TOKEN_ISSUER,
+    services: login.names,
+    accessTtlSeconds: config.auth.accessTokenSeconds,
+    refreshTtlSeconds: config.auth.refreshTokenSeconds,
+  });
+  const identity = new IdentityResolver({ access, vault, refreshTokens: tokens });
+  return { gate: new TokenGate({ tokens, identity, grants, login }), endpoint: { tokens, identity, login }, bootstrap };
+}

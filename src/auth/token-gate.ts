@@ -1,0 +1,111 @@
+import type { FastifyRequest } from 'fastify';
+import { WharfError } from '../errors/wharf-error.ts';
+import type { AccessGate, AccessRequest } from './access-gate.ts';
+import { challenge, type ChallengeError } from './challenge.ts';
+import { credentialsOf, type LoginServer } from './credentials.ts';
+import { grantFactsFor, type GrantContext } from './grant-facts.ts';
+import type { IdentityResolver } from './identity.ts';
+import { grantActions } from './permissions.ts';
+import { formatScope } from './scopes.ts';
+import type { TokenService } from './token-service.ts';
+
+export interface TokenGateDeps {
+  readonly tokens: TokenService;
+  readonly identity: IdentityResolver;
+  readonly grants: GrantContext;
+  readonly login: LoginServer;
+}
+
+/** What the request's credentials allow: the granted actions for one requested entry. */
+type Grants = (entry: AccessRequest) => Promise<ReadonlySet<string>>;
+type Resolved = { ok: true; grants: Grants } | { ok: false; error?: ChallengeError };
+
+/**
+ * The /v2 access gate with token authentication (shared/specs/access-and-policy.md 1.1, 4):
+ * `Bearer` access tokens, whose `access` entry for the exact requested name must hold every asked
+ * action, or `Basic` credentials checked directly [W] and granted as the token service would grant.
+ * Anything else is a 401 with a Bearer challenge naming the first requested scope.
+ */
+export class TokenGate implements AccessGate {
+  readonly #d: TokenGateDeps;
+  // One credential check per request: a mount asks mayPull after require, Basic costs a scrypt.
+  readonly #resolved = new WeakMap<FastifyRequest, Promise<Resolved>>();
+
+  constructor(deps: TokenGateDeps) {
+    this.#d = deps;
+  }
+
+  async require(req: FastifyRequest, access: readonly AccessRequest[]): Promise<void> {
+    const resolved = await this.#resolve(req, access);
+    if (!resolved.ok) throw this.#unauthorized(req, access, resolved.error);
+    for (const entry of access) {
+      if (!satisfies(entry, await resolved.grants(entry))) throw this.#unauthorized(req, access, 'insufficient_scope');
+    }
+  }
+
+  async mayPull(req: FastifyRequest, repo: string): Promise<boolean> {
+    const entry: AccessRequest = { type: 'repository', name: repo, actions: ['pull'] };
+    try {
+      const resolved = await this.#resolve(req, [entry]);
+      return resolved.ok && satisfies(entry, await resolved.grants(entry));
+    } catch {
+      return false;
+    }
+  }
+
+  #resolve(req: FastifyRequest, access: readonly AccessRequest[]): Promise<Resolved> {
+    let resolved = this.#resolved.get(req);
+    if (!resolved) {
+      resolved = this.#check(req, access);
+      this.#resolved.set(req, resolved);
+    }
+    return resolved;
+  }
+
+  async #check(req: FastifyRequest, access: readonly AccessRequest[]): Promise<Resolved> {
+    const service = this.#d.login.of(req);
+    const credentials = credentialsOf(req);
+    if (credentials === undefined) return this.#anonymous(access);
+    if (credentials.scheme === 'bearer') {
+      const verified = await this.#d.tokens.verifyAccessToken(credentials.token, { service });
+      if (!verified.ok) return { ok: false, error: 'invalid_token' };
+      return { ok: true, grants: async (entry) => new Set(verified.access.filter((a) => a.type === entry.type && a.name === entry.name).flatMap((a) => a.actions)) };
+    }
+    if (credentials.scheme === 'unsupported') return { ok: false };
+    const result = await this.#d.identity.authenticate({ username: credentials.username, password: credentials.password, service });
+    if (!result.ok) {
+      req.log.info({ reason: result.reason }, 'credentials refused');
+      return { ok: false };
+    }
+    const facts = await grantFactsFor(result.principal, this.#d.grants);
+    return { ok: true, grants: async (entry) => new Set(grantActions({ type: entry.type, name: entry.name, actions: new Set(entry.actions) }, facts)) };
+  }
+
+  /** No credentials: only anonymous pull, when enabled; `GET /v2/` always needs a credential (spec 1.1). */
+  async #anonymous(access: readonly AccessRequest[]): Promise<Resolved> {
+    const onlyPull = access.length > 0 && access.every((a) => a.type === 'repository' && a.actions.every((x) => x === 'pull'));
+    if (!onlyPull || !(await this.#d.grants.anonymousPullEnabled())) return { ok: false };
+    const facts = await grantFactsFor(undefined, this.#d.grants);
+    return { ok: true, grants: async (entry) => new Set(grantActions({ type: entry.type, name: entry.name, actions: new Set(entry.actions) }, facts)) };
+  }
+
+  /** 401 with the challenge of spec 1.1: the first requested scope (none on `GET /v2/`), detail listing every action. */
+  #unauthorized(req: FastifyRequest, access: readonly AccessRequest[], error?: ChallengeError): WharfError {
+    const login = this.#d.login.of(req);
+    const first = access[0];
+    const scope = first === undefined ? undefined : formatScope(first);
+    const detail = access.flatMap((a) => a.actions.map((action) => ({ Type: a.type, Name: a.name, Action: action })));
+    return new WharfError('UNAUTHORIZED', undefined, {
+      challenge: challenge({ realm: this.#d.login.realm(login), service: login, ...(scope === undefined ? {} : { scope }), ...(error === undefined ? {} : { error }) }),
+      ...(detail.length === 0 ? {} : { detail }),
+    });
+  }
+}
+
+/**
+ * Every asked action is granted. `*` on a repository or GUN (trust DELETE, key rotation) is never
+ * granted as such (spec 1.4): it needs GUN `push`, i.e. content/sign (spec 4).
+ */
+function satisfies(entry: AccessRequest, granted: ReadonlySet<string>): boolean {
+  return entry.actions.every((action) => (action === '*' && entry.type === 'repository' ? granted.has('push') : granted.has(action)));
+}
