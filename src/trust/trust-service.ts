@@ -7,6 +7,7 @@ import type { TrustReadCache } from './read-cache.ts';
 import type { Signer } from './signatures.ts';
 import type { PublicKeyAnswer, ServerKeysService } from './server-keys-service.ts';
 import type { Gun, NewTrustDoc, ServerRole, TrustChange, TrustDoc, TufRole } from './types.ts';
+import { roleOfFilename } from './update/parts.ts';
 import { validateUpdate } from './validate-update.ts';
 
 const DAY_MS = 86_400_000;
@@ -15,8 +16,6 @@ const RESIGN_MARGIN_MS = DAY_MS;
 
 /** Per-part limits beyond the reference's (spec 2.6 [R]): the clients' own download caps. */
 const MAX_TIMESTAMP_PART = 1024 * 1024;
-
-const ROLE_FILE = /^(?:root|targets|snapshot|timestamp|targets(?:\/[a-z0-9][a-z0-9._-]*)+)(?:\.json)?$/;
 
 /** Parsed facts of one timestamp version: what reads need without parsing on every request. */
 interface CurrentState {
@@ -47,12 +46,12 @@ export class TrustService {
    * snapshot (when the server holds that key) and timestamp in one transaction.
    */
   async publish(gun: Gun, files: ReadonlyMap<string, Buffer>): Promise<void> {
-    const parts = rolesOf(files);
+    checkPartSizes(files);
     const now = this.now();
     const held = this.keys.forGun(gun);
     const update = await validateUpdate({
       gun,
-      parts,
+      parts: files,
       now,
       stored: async (role) => (await this.metadata.trust.latest(gun, role))?.bytes,
       serverHeldKeyIds: (role, keyIds) => held.heldKeyIds(role, keyIds),
@@ -228,21 +227,18 @@ export class TrustService {
   }
 }
 
-/** Filenames to role names (".json" dropped); invalid names and duplicates are refused here (spec 6.1). */
-function rolesOf(files: ReadonlyMap<string, Buffer>): Map<string, Buffer> {
-  const roles = new Map<string, Buffer>();
-  for (const [name, bytes] of files) {
-    if (!ROLE_FILE.test(name) || name.split('/').some((seg) => seg === '.' || seg === '..')) {
-      throw new WharfError('INVALID_ROLE', undefined, { detail: name });
-    }
-    const role = name.replace(/\.json$/, '');
+/**
+ * Per-part size limit beyond the reference's (spec 2.6 [R]). Role names and duplicates are
+ * validateUpdate's (update/parts.ts); the names are read here with the same function, so that an
+ * invalid name is still reported before an oversized part.
+ */
+function checkPartSizes(files: ReadonlyMap<string, Buffer>): void {
+  const roles = [...files].map(([name, bytes]) => ({ role: roleOfFilename(name), bytes }));
+  for (const { role, bytes } of roles) {
     if (role === 'timestamp' && bytes.length > MAX_TIMESTAMP_PART) {
       throw new WharfError('MALFORMED_UPLOAD', `timestamp part exceeds ${MAX_TIMESTAMP_PART} bytes`);
     }
-    if (roles.has(role)) throw new WharfError('MALFORMED_UPLOAD', `role ${role} appears twice`, { detail: role });
-    roles.set(role, bytes);
   }
-  return roles;
 }
 
 function doc(role: TufRole, version: number, bytes: Buffer): NewTrustDoc {
