@@ -1,12 +1,10 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Agent, request } from 'undici';
-import { freePort, waitFor } from '../test/helpers/net.ts';
+import { freePort } from '../test/helpers/net.ts';
 import { tmpDir } from '../test/helpers/tmp.ts';
-import { peakRssOf, type BenchServer } from './servers.ts';
+import { launchReference, selfSignedCert, type BenchServer } from './servers.ts';
 
 const NOTARY_SERVER_BIN = '/usr/bin/notary-server';
 
@@ -27,46 +25,17 @@ export async function startNotaryServer(): Promise<BenchServer> {
     storage: { backend: 'memory' },
     logging: { level: 'warn' },
   }));
-  const logPath = join(dir.path, 'notary-server.log');
-  const logFd = openSync(logPath, 'a');
-  const child = spawn(NOTARY_SERVER_BIN, ['-config', configPath], { stdio: ['ignore', logFd, logFd] });
-  closeSync(logFd);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const output = () => readFileSync(logPath, 'utf8');
-  const caPem = readFileSync(tls.cert, 'utf8');
-  const dispatcher = new Agent({ connect: { ca: caPem }, keepAliveTimeout: 30_000 });
-  const url = `https://${addr}`;
-  try {
-    await waitFor(`notary-server on ${addr}`, async () => {
-      if (child.exitCode !== null) throw new Error(`notary-server exited with ${child.exitCode}`);
-      const res = await request(`${url}/_notary_server/health`, { dispatcher });
-      await res.body.dump();
-      return res.statusCode === 200;
-    });
-  } catch (err) {
-    await dispatcher.close();
-    await stopChild(child, exited);
-    const printed = output();
-    await dir.remove();
-    throw new Error(`notary-server did not start: ${(err as Error).message}\n${printed}`);
-  }
-  const pid = child.pid!;
-  return {
+  return launchReference({
     role: 'reference',
-    label: `notary-server ${await notaryVersion()}`,
-    url,
-    caPem,
-    pid,
-    dispatcher,
-    auth: {},
-    peakRssKiB: () => peakRssOf(pid),
-    output,
-    async stop() {
-      await dispatcher.close();
-      await stopChild(child, exited);
-      await dir.remove();
-    },
-  };
+    label: async () => `notary-server ${await notaryVersion()}`,
+    name: 'notary-server',
+    command: NOTARY_SERVER_BIN,
+    args: ['-config', configPath],
+    dir,
+    port,
+    tls,
+    healthPath: '/_notary_server/health',
+  });
 }
 
 /** The Debian package version (notary-server -version prints an empty version string). */
@@ -77,23 +46,4 @@ async function notaryVersion(): Promise<string> {
   } catch {
     return '0.7';
   }
-}
-
-async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-    process.kill(child.pid, 'SIGTERM');
-  }
-  await exited;
-}
-
-/** A P-256 self-signed certificate for 127.0.0.1, made with openssl. */
-async function selfSignedCert(dir: string): Promise<{ cert: string; key: string }> {
-  await mkdir(dir, { recursive: true });
-  const files = { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
-  await promisify(execFile)('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', files.key, '-out', files.cert, '-days', '2', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1',
-  ]);
-  return files;
 }

@@ -1,11 +1,12 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Agent, request } from 'undici';
-import { freePort, waitFor } from '../test/helpers/net.ts';
+import { Agent } from 'undici';
+import { freePort } from '../test/helpers/net.ts';
+import { launchServer } from '../test/helpers/server-process.ts';
 import { tmpDir } from '../test/helpers/tmp.ts';
 import { startWharf } from '../test/helpers/wharf.ts';
 
@@ -79,41 +80,52 @@ export async function startReferenceServer(role: ServerRole = 'reference'): Prom
   const tls = await selfSignedCert(join(dir.path, 'tls'));
   const configPath = join(dir.path, 'config.yml');
   await writeFile(configPath, referenceConfig(port, join(dir.path, 'storage'), tls));
-  const logPath = join(dir.path, 'registry.log');
-  const logFd = openSync(logPath, 'a');
-  const child = spawn(REFERENCE_BIN, ['serve', configPath], { stdio: ['ignore', logFd, logFd] });
-  closeSync(logFd);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const output = () => readFileSync(logPath, 'utf8');
-  const caPem = readFileSync(tls.cert, 'utf8');
-  const dispatcher = new Agent({ connect: { ca: caPem }, keepAliveTimeout: 30_000 });
-  const url = `https://127.0.0.1:${port}`;
-  try {
-    await waitFor(`docker-registry on ${port}`, async () => {
-      if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}`);
-      const res = await request(`${url}/v2/`, { dispatcher });
-      await res.body.dump();
-      return res.statusCode === 200;
-    });
-  } catch (err) {
-    await stopChild(child, exited);
-    throw new Error(`docker-registry did not start: ${(err as Error).message}\n${output()}`);
-  }
-  const pid = child.pid!;
-  return {
+  return launchReference({
     role,
-    label: await referenceVersion(),
+    label: referenceVersion,
+    name: 'docker-registry',
+    command: REFERENCE_BIN,
+    args: ['serve', configPath],
+    dir,
+    port,
+    tls,
+    healthPath: '/v2/',
+  });
+}
+
+/**
+ * A reference server process, its configuration already written, as a BenchServer: started and
+ * awaited with the tests' launchServer (which removes `dir` when it stops), stopped by PID.
+ */
+export async function launchReference(opts: {
+  role: ServerRole;
+  label: () => Promise<string>;
+  name: string;
+  command: string;
+  args: readonly string[];
+  dir: { path: string; remove(): Promise<void> };
+  port: number;
+  tls: TlsFiles;
+  healthPath: string;
+}): Promise<BenchServer> {
+  const caPem = readFileSync(opts.tls.cert, 'utf8');
+  const url = `https://127.0.0.1:${opts.port}`;
+  const server = await launchServer({ ...opts, origin: url, caPem });
+  const pid = server.process.pid!;
+  const dispatcher = new Agent({ connect: { ca: caPem }, keepAliveTimeout: 30_000 });
+  return {
+    role: opts.role,
+    label: await opts.label(),
     url,
     caPem,
     pid,
     dispatcher,
     auth: {},
     peakRssKiB: () => peakRssOf(pid),
-    output,
+    output: server.output,
     async stop() {
       await dispatcher.close();
-      await stopChild(child, exited);
-      await dir.remove();
+      await server.stop();
     },
   };
 }
@@ -124,20 +136,13 @@ async function referenceVersion(): Promise<string> {
   return stdout.replace(/^\S+\s+/, '').trim();
 }
 
-async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-    process.kill(child.pid, 'SIGTERM');
-  }
-  await exited;
-}
-
-interface TlsFiles {
+export interface TlsFiles {
   cert: string;
   key: string;
 }
 
 /** A P-256 self-signed certificate for 127.0.0.1, made with openssl; it is its own CA. */
-async function selfSignedCert(dir: string): Promise<TlsFiles> {
+export async function selfSignedCert(dir: string): Promise<TlsFiles> {
   await mkdir(dir, { recursive: true });
   const files = { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
   await promisify(execFile)('openssl', [
