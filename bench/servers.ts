@@ -49,9 +49,9 @@ export function peakRssOf(pid: number): number {
   return Number(match[1]);
 }
 
-/** Starts Wharf (bin/wharf.mjs serve, HTTPS, SQLite metadata, filesystem blobs, --log-level warn). */
-export async function startWharfServer(): Promise<BenchServer> {
-  const wharf = await startWharf();
+/** Starts Wharf (bin/wharf.mjs serve, HTTPS, SQLite metadata unless `opts.metadata` names PostgreSQL, filesystem blobs, --log-level warn). */
+export async function startWharfServer(opts: { metadata?: string; env?: Record<string, string> } = {}): Promise<BenchServer> {
+  const wharf = await startWharf(opts);
   const pid = wharf.process.pid;
   if (pid === undefined || wharf.caPem === undefined) throw new Error('wharf started without a pid or a CA');
   const caPem = wharf.caPem;

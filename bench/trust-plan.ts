@@ -1,6 +1,35 @@
+import type { NotaryStorage } from './notary-server.ts';
+
+/** Where Wharf keeps its metadata in a pairing: SQLite (its default) or a fresh PostgreSQL database. */
+export type WharfStore = 'sqlite' | 'postgres';
+
+/** One group of trust rows: Wharf on one store against notary-server on one storage, side by side. */
+export interface TrustPairing {
+  readonly wharf: WharfStore;
+  readonly notary: NotaryStorage;
+}
+
+/**
+ * Default pairings: each product's production setup (Wharf on SQLite, notary-server on MySQL, its
+ * documented production backend), both on PostgreSQL, and notary-server's memory store (for testing
+ * only, by its authors) kept so the earlier comparison stays visible.
+ */
+const PAIRINGS: Record<string, TrustPairing> = {
+  'sqlite-mysql': { wharf: 'sqlite', notary: 'mysql' },
+  'postgres-postgres': { wharf: 'postgres', notary: 'postgres' },
+  'sqlite-memory': { wharf: 'sqlite', notary: 'memory' },
+};
+
+const STORE_NAMES: Record<WharfStore | NotaryStorage, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL', mysql: 'MySQL', memory: 'memory' };
+
+/** e.g. "Wharf SQLite vs notary MySQL": the bracket of a pairing's rows. */
+export const pairingLabel = (p: TrustPairing) => `Wharf ${STORE_NAMES[p.wharf]} vs notary ${STORE_NAMES[p.notary]}`;
+
 /** How much work each trust figure does; BENCH_QUICK=1 shrinks it for a smoke run. */
 export interface TrustPlan {
   readonly isQuick: boolean;
+  /** Run in this order; BENCH_TRUST_PAIRS=sqlite-mysql,postgres-postgres,sqlite-memory (the default) picks. */
+  readonly pairings: readonly TrustPairing[];
   /** Untimed inits and adds per server before the first figure (JIT, connection pools, SQLite pages). */
   readonly warmup: number;
   /** New GUNs initialised one after another. */
@@ -14,10 +43,19 @@ export interface TrustPlan {
   readonly wrkSeconds: number;
 }
 
-/** The trust plan for this run, from BENCH_QUICK. */
+function pairings(names: string | undefined): TrustPairing[] {
+  const picked = names?.split(',').map((n) => n.trim()).filter(Boolean) ?? Object.keys(PAIRINGS);
+  return picked.map((name) => {
+    const pairing = PAIRINGS[name];
+    if (!pairing) throw new Error(`BENCH_TRUST_PAIRS: unknown pairing "${name}" (known: ${Object.keys(PAIRINGS).join(', ')})`);
+    return pairing;
+  });
+}
+
+/** The trust plan for this run, from BENCH_QUICK and BENCH_TRUST_PAIRS. */
 export function trustPlan(env: NodeJS.ProcessEnv): TrustPlan {
   const isQuick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true';
-  const common = { isQuick, concurrency: 8, wrkConnections: 64 };
+  const common = { isQuick, pairings: pairings(env.BENCH_TRUST_PAIRS), concurrency: 8, wrkConnections: 64 };
   if (isQuick) {
     return { ...common, warmup: 5, initSequential: 40, addSequential: 60, addConcurrent: 80, wrkSeconds: 1 };
   }

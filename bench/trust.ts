@@ -2,11 +2,12 @@
 // section: docker's first publish of a new GUN, single-target publishes, and metadata reads with wrk.
 import { performance } from 'node:perf_hooks';
 import { IntegrityError } from './http.ts';
+import { createPostgresDatabase } from './databases.ts';
 import { startNotaryServer } from './notary-server.ts';
 import { formatNumber, type Figure, type Report } from './report.ts';
 import { startWharfServer, type BenchServer } from './servers.ts';
 import { addTarget, checkReads, initPublish, prepareCollections, type Collection } from './trust-client.ts';
-import type { TrustPlan } from './trust-plan.ts';
+import { pairingLabel, type TrustPairing, type TrustPlan, type WharfStore } from './trust-plan.ts';
 import { runWrk } from './wrk.ts';
 
 /** What one server has published so far; later figures build on earlier ones. */
@@ -16,16 +17,37 @@ interface ServerState {
   initialised?: Collection[];
 }
 
+/** Wharf and notary-server for one pairing, with what each stores its metadata in. */
+interface TrustServers {
+  servers: BenchServer[];
+  wharfStorage: string;
+  notaryStorage: string;
+}
+
+/** Wharf on `pairing.wharf` (a fresh database for PostgreSQL), dropped again when it stops. */
+async function startWharfOn(store: WharfStore): Promise<BenchServer & { storage: string }> {
+  if (store === 'sqlite') return { ...(await startWharfServer()), storage: 'SQLite (WAL, synchronous=NORMAL)' };
+  const database = await createPostgresDatabase('wharf');
+  try {
+    const server = await startWharfServer({ metadata: database.url });
+    return { ...server, storage: database.label, stop: () => server.stop().then(() => database.drop()) };
+  } catch (err) {
+    await database.drop();
+    throw err;
+  }
+}
+
 /** Starts Wharf and notary-server side by side (stopping whichever started if the other fails). */
-async function startTrustServers(): Promise<BenchServer[]> {
-  const started = await Promise.allSettled([startWharfServer(), startNotaryServer()]);
+async function startTrustServers(pairing: TrustPairing): Promise<TrustServers> {
+  const started = await Promise.allSettled([startWharfOn(pairing.wharf), startNotaryServer(pairing.notary)]);
   const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failure = started.find((s) => s.status === 'rejected');
   if (failure) {
     await Promise.all(servers.map((s) => s.stop()));
     throw failure.reason;
   }
-  return servers;
+  const [wharf, notary] = servers as [BenchServer & { storage: string }, BenchServer & { storage: string }];
+  return { servers, wharfStorage: wharf.storage, notaryStorage: notary.storage };
 }
 
 /** Runs `fn` and records its value or its error (integrity errors abort the bench). */
@@ -79,41 +101,50 @@ async function readRate(server: BenchServer, c: Collection, role: 'timestamp' | 
   return s.requests / (s.durationUs / 1e6);
 }
 
-/** The trust rows of the table, with both servers started and stopped here. */
+/** The trust rows of the table: one group of rows per pairing, its two servers started and stopped for it. */
 export async function trustPhase(plan: TrustPlan, report: Report): Promise<void> {
-  const servers = await startTrustServers();
+  for (const pairing of plan.pairings) await pairingPhase(pairing, plan, report);
+  report.notes.push(`Rows starting "trust" compare a fresh Wharf (bin/wharf.mjs serve --log-level warn) with a fresh Debian notary-server ` +
+    `(local signer configured with key_algorithm ecdsa; warn log), both over TLS on 127.0.0.1 and started for their group of rows only; ` +
+    `the bracket names each one's metadata store. GUNs are <host:port>/bench/trust-…; root certificates and client keys are made before each ` +
+    `timed loop; client signing is inside it. init = GET snapshot.key + GET timestamp.key + POST {root v1, targets v2}; ` +
+    `add = POST {targets v+1 with one more target}; ${plan.warmup} untimed inits and adds per server first. ` +
+    `Reads: one GUN's current metadata, checked (bytes, hashes, server signatures) before wrk.`);
+}
+
+async function pairingPhase(pairing: TrustPairing, plan: TrustPlan, report: Report): Promise<void> {
+  const { servers, wharfStorage, notaryStorage } = await startTrustServers(pairing);
   const stopAll = () => Promise.all(servers.map((s) => s.stop()));
-  process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
+  const onInterrupt = () => void stopAll().finally(() => process.exit(130));
+  process.once('SIGINT', onInterrupt);
+  const prefix = `trust [${pairingLabel(pairing)}]`;
   try {
     const states: ServerState[] = servers.map((server) => ({ server }));
-    await runTrustFigures(states, plan, report);
-    const rss = report.figure('trust: peak RSS (VmHWM) of the trust servers at the end', 'MiB', true);
+    await runTrustFigures(states, plan, report, prefix);
+    const rss = report.figure(`${prefix}: peak RSS (VmHWM) of the trust servers at the end`, 'MiB', true);
     for (const server of servers) await measure(server, rss, async () => server.peakRssKiB() / 1024);
     const [wharf, notary] = servers as [BenchServer, BenchServer];
     const keytype = (i: number) => states[i]?.initialised?.[0]?.serverKeys?.timestamp.keytype ?? '?';
-    report.notes.push(`Rows starting "trust:" compare a second, fresh Wharf (bin/wharf.mjs serve --log-level warn, SQLite, ${wharf.url}; ` +
-      `server keys ${keytype(0)}) with ${notary.label} (memory storage, local signer configured with key_algorithm ecdsa, ` +
-      `which still hands out ${keytype(1)} keys; warn log; ${notary.url}), both over TLS and started for that section only. ` +
-      `GUNs are <host:port>/bench/trust-…; root certificates and client keys are made before each timed loop; client signing is inside it. ` +
-      `init = GET snapshot.key + GET timestamp.key + POST {root v1, targets v2}; add = POST {targets v+1 with one more target}; ` +
-      `${plan.warmup} untimed inits and adds per server first. Reads: one GUN's current metadata, checked (bytes, hashes, server signatures) before wrk.`);
+    report.notes.push(`${prefix}: Wharf ${wharf.url} on ${wharfStorage}, server keys ${keytype(0)}; ` +
+      `${notary.label} ${notary.url} on ${notaryStorage}, server keys ${keytype(1)} (its local signer hands out ed25519 whatever key_algorithm says).`);
   } catch (err) {
-    if (!(err instanceof IntegrityError)) for (const s of servers) console.error(`--- trust ${s.role} output ---\n${s.output().slice(-4000)}`);
+    if (!(err instanceof IntegrityError)) for (const s of servers) console.error(`--- ${prefix} ${s.role} output ---\n${s.output().slice(-4000)}`);
     throw err;
   } finally {
+    process.off('SIGINT', onInterrupt);
     await stopAll();
   }
 }
 
-async function runTrustFigures(states: ServerState[], plan: TrustPlan, report: Report): Promise<void> {
+async function runTrustFigures(states: ServerState[], plan: TrustPlan, report: Report, prefix: string): Promise<void> {
   const k = plan.concurrency;
   // Sequential only: notary-server 0.7's local signer creates keys in an unguarded map, and concurrent
   // GET <role>.key for new GUNs crashes it now and then ("fatal error: concurrent map writes").
-  const initSeq = report.figure(`trust: init + first publish of ${plan.initSequential} new GUNs, sequential`, 'publish/s');
-  const addSeq = report.figure(`trust: add one target (POST targets), ${plan.addSequential} publishes, sequential`, 'publish/s');
-  const addConc = report.figure(`trust: add one target, ${plan.addConcurrent} publishes, ${k} clients on distinct GUNs`, 'publish/s');
+  const initSeq = report.figure(`${prefix}: init + first publish of ${plan.initSequential} new GUNs, sequential`, 'publish/s');
+  const addSeq = report.figure(`${prefix}: add one target (POST targets), ${plan.addSequential} publishes, sequential`, 'publish/s');
+  const addConc = report.figure(`${prefix}: add one target, ${plan.addConcurrent} publishes, ${k} clients on distinct GUNs`, 'publish/s');
   const reads = (['timestamp', 'snapshot', 'targets'] as const).map((role) => ({
-    role, figure: report.figure(`trust: GET ${role}.json by name, ${plan.wrkConnections} connections, wrk`, 'req/s'),
+    role, figure: report.figure(`${prefix}: GET ${role}.json by name, ${plan.wrkConnections} connections, wrk`, 'req/s'),
   }));
 
   for (const st of alternate(states, 0)) {
