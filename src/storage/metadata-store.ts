@@ -20,6 +20,8 @@ export interface MetadataStore {
   readonly serverKeys: ServerKeys;
   /** Identities, their hashed or sealed secrets, scope maps, role assignments, token-service keys. */
   readonly access: AccessRecords;
+  /** The registry's own record: installation id, name, creation date, registry-wide settings. */
+  readonly settings: RegistrySettingsStore;
   /** Cheap round trip to the database, for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -500,4 +502,35 @@ export interface SigningKeyStore {
   list(): Promise<SigningKeyRecord[]>;
   /** Retires the key (also a primary one); false when absent. Idempotent otherwise. */
   retire(kid: string): Promise<boolean>;
+}
+
+/**
+ * The registry resource itself (shared/specs/access-and-policy.md 7, `wharf show`): one row per
+ * installation, made at first start. `installationId` and `name` never change afterwards (they
+ * are in every resource id); `anonymousPullEnabled` and `trustPolicy` are settings.
+ */
+export interface RegistrySettingsRecord {
+  /** GUID: the `<subscription>` segment of resource ids and the service principals' `tenant`. */
+  installationId: string;
+  /** The registry name (config `registry.name` at first start): the admin account's login name. */
+  name: string;
+  anonymousPullEnabled: boolean;
+  /** JSON text of `policies.trustPolicy`; undefined until the registry's trust policy is first set. */
+  trustPolicy?: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type RegistrySettingsChange = Partial<Pick<RegistrySettingsRecord, 'anonymousPullEnabled' | 'trustPolicy'>>;
+
+export interface RegistrySettingsStore {
+  get(): Promise<RegistrySettingsRecord | undefined>;
+  /**
+   * The record, created from `initial` when there is none (the store sets the times). Race-free:
+   * concurrent first starts (also on other nodes) all get the one record; an existing record is
+   * returned as it is, whatever `initial` says.
+   */
+  ensure(initial: Pick<RegistrySettingsRecord, 'installationId' | 'name' | 'anonymousPullEnabled'>): Promise<RegistrySettingsRecord>;
+  /** Changes the given settings and updatedAt; undefined when there is no record yet. */
+  update(change: RegistrySettingsChange): Promise<RegistrySettingsRecord | undefined>;
 }

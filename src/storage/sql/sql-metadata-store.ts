@@ -5,6 +5,7 @@ import { blobIndex } from './blob-index.ts';
 import { guarded, toStoreError } from './errors.ts';
 import { garbageIndex } from './garbage-index.ts';
 import { manifestIndex } from './manifest-index.ts';
+import { registrySettingsStore } from './registry-settings.ts';
 import { repositoryIndex } from './repository-index.ts';
 import type { Database, SqlContext, SqlKind } from './schema.ts';
 import { serverKeys } from './server-keys.ts';
@@ -28,6 +29,7 @@ export function sqlMetadataStore(db: Kysely<Database>, kind: SqlKind): MetadataS
     trust: guarded(trustDocs(ctx)),
     serverKeys: guarded(serverKeys(ctx)),
     access: accessRecords(ctx),
+    settings: guarded(registrySettingsStore(ctx)),
     async ping(): Promise<void> {
       try {
         await sql`select 1`.execute(db);

@@ -3,6 +3,7 @@ import type { SqlKind } from '../schema.ts';
 import { initialMigration } from './001-initial.ts';
 import { trustMigration } from './002-trust.ts';
 import { accessMigration } from './003-access.ts';
+import { registrySettingsMigration } from './004-registry-settings.ts';
 
 /** Every migration, in code (no file-system discovery); names sort in the order they apply. */
 export function migrationProvider(kind: SqlKind): MigrationProvider {
@@ -10,6 +11,7 @@ export function migrationProvider(kind: SqlKind): MigrationProvider {
     '001-initial': initialMigration(kind),
     '002-trust': trustMigration(kind),
     '003-access': accessMigration(kind),
+    '004-registry-settings': registrySettingsMigration(kind),
   };
   return { getMigrations: async () => migrations };
 }
