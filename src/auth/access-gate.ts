@@ -8,6 +8,13 @@ export interface AccessRequest {
   /** Repository name, or 'catalog' for the registry type. */
   name: string;
   actions: readonly ScopeAction[];
+  /**
+   * DELETE of a manifest by digest: whether that manifest carries a `subject`. When it does,
+   * `deleteReferrers` (AcrPush; content/write in scope maps) stands in for `delete` (spec 3 footnote 3).
+   * Asked only of callers who lack `delete` but hold `deleteReferrers`, so anonymous and unauthorized
+   * requests never cause the lookup.
+   */
+  isReferrer?: () => Promise<boolean>;
 }
 
 /**

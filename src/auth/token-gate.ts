@@ -39,7 +39,7 @@ export class TokenGate implements AccessGate {
     const resolved = await this.#resolve(req, access);
     if (!resolved.ok) throw this.#unauthorized(req, access, resolved.error);
     for (const entry of access) {
-      if (!satisfies(entry, await resolved.grants(entry))) throw this.#unauthorized(req, access, 'insufficient_scope');
+      if (!(await allowed(entry, await resolved.grants(entry)))) throw this.#unauthorized(req, access, 'insufficient_scope');
     }
   }
 
@@ -100,6 +100,16 @@ export class TokenGate implements AccessGate {
       ...(detail.length === 0 ? {} : { detail }),
     });
   }
+}
+
+/**
+ * Every asked action is granted, or the entry is a referrer's deletion and `deleteReferrers` stands in
+ * for `delete` (AcrPush, spec 3 footnote 3); the manifest is looked up only in that last case.
+ */
+async function allowed(entry: AccessRequest, granted: ReadonlySet<string>): Promise<boolean> {
+  if (satisfies(entry, granted)) return true;
+  if (entry.isReferrer === undefined || !granted.has('deleteReferrers')) return false;
+  return entry.actions.every((action) => action === 'delete' || granted.has(action)) && (await entry.isReferrer());
 }
 
 /**

@@ -64,6 +64,13 @@ export class ManifestService {
     return manifest;
   }
 
+  /** Whether the manifest carries a `subject` (is an OCI referrer); false when there is no such manifest. */
+  async hasSubject(repo: RepoName, digest: Digest): Promise<boolean> {
+    const manifest = this.cache.manifest(repo, digest) ?? (await this.loadManifest(repo, digest));
+    // Stored manifests passed parseManifest on the way in; the media type stands in for the Content-Type.
+    return manifest !== undefined && parseManifest(manifest.bytes, manifest.mediaType).subject !== undefined;
+  }
+
   /** By digest: the manifest and its tags go. By tag: only the tag goes (distribution-spec v1.1). */
   async delete(repo: RepoName, ref: Reference): Promise<void> {
     let deleted: boolean;

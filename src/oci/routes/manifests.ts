@@ -61,7 +61,9 @@ export const manifestRoutes: RouteHandlers = {
   DELETE: async ({ req, reply, match, deps }) => {
     const repo = repoOf(match);
     const ref = parseReference(match.param);
-    await deps.access.require(req, [{ type: 'repository', name: repo, actions: ['delete'] }]);
+    // By digest, a referrer may also be deleted by those who may only delete referrers (spec 4).
+    const isReferrer = ref.kind === 'digest' ? () => deps.manifests.hasSubject(repo, ref.digest) : undefined;
+    await deps.access.require(req, [{ type: 'repository', name: repo, actions: ['delete'], ...(isReferrer && { isReferrer }) }]);
     await deps.manifests.delete(repo, ref);
     reply.code(202).header('content-length', 0).send();
   },
