@@ -1,10 +1,14 @@
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { redactedConfig } from '../config/load.ts';
 import { serve } from '../main.ts';
+import { CliError, EXIT_CODES } from './cli-error.ts';
+import { registerClientCommands } from './commands/client-commands.ts';
 import { runGc } from './gc-command.ts';
 import { runWithConfig, withServerOptions } from './server-options.ts';
 
 const program = new Command('wharf').description('Wharf: an OCI registry with content trust built in');
+// Usage errors end with EXIT_CODES.usage instead of commander's process.exit(1) (docs/cli.md).
+program.exitOverride();
 
 withServerOptions(program.command('serve').description('start the registry'))
   .addHelpText('after', '\nExamples:\n  wharf serve\n  wharf serve --listen 0.0.0.0:5443 --data /var/lib/wharf\n  wharf serve --metadata postgres://wharf@db/wharf')
@@ -22,7 +26,14 @@ withServerOptions(program.command('gc').description('remove unreferenced blobs, 
   .addHelpText('after', '\nExamples:\n  wharf gc --dry-run\n  wharf gc --data /var/lib/wharf')
   .action((opts: { dryRun?: boolean }, cmd: Command) => runWithConfig(cmd, (config) => runGc(config, opts.dryRun === true)));
 
+registerClientCommands(program);
+
 await program.parseAsync(process.argv).catch((err: unknown) => {
+  // commander has printed its own message (or the help) already.
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : EXIT_CODES.usage;
+    return;
+  }
   process.stderr.write(`wharf: ${(err as Error).message}\n`);
-  process.exitCode = 1;
+  process.exitCode = err instanceof CliError ? err.exitCode : 1;
 });

@@ -1,0 +1,17 @@
+import type { Command } from 'commander';
+import { registerAdCommands } from './ad.ts';
+import { registerLoginCommands } from './login.ts';
+import { registerRegistryCommands } from './registry.ts';
+import { registerRoleAssignmentCommands } from './role-assignment.ts';
+import { registerScopeMapCommands } from './scope-map.ts';
+import { registerTokenCommands } from './token.ts';
+
+/** The client side of `wharf`: login and the management API commands (docs/cli.md). */
+export function registerClientCommands(program: Command): void {
+  registerLoginCommands(program);
+  registerRegistryCommands(program);
+  registerRoleAssignmentCommands(program);
+  registerAdCommands(program);
+  registerScopeMapCommands(program);
+  registerTokenCommands(program);
+}
