@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { managementApi, managementApiDisabled, type ManagementApiDeps } from './api/plugin.ts';
 import type { AccessGate } from './auth/access-gate.ts';
 import { tokenRoutes, type TokenRouteDeps } from './auth/token-routes.ts';
 import type { Config } from './config/schema.ts';
@@ -29,6 +30,8 @@ export interface AppDeps {
   trust?: TrustHandler;
   /** The Docker token endpoint /oauth2/token, when auth.enabled. */
   tokenEndpoint?: TokenRouteDeps;
+  /** The management API under /api, when auth.enabled (without it /api answers 404 saying why). */
+  managementApi?: ManagementApiDeps;
 }
 
 const EMPTY_DIGEST = 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' as Digest;
@@ -85,6 +88,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     },
   });
   if (deps.tokenEndpoint) await app.register(tokenRoutes, { deps: deps.tokenEndpoint });
+  if (deps.managementApi) await app.register(managementApi, { prefix: '/api', deps: deps.managementApi });
+  else await app.register(managementApiDisabled, { prefix: '/api' });
   await app.register(ociPlugin, {
     deps: {
       blobs: deps.blobs,

@@ -1,4 +1,6 @@
 import closeWithGrace from 'close-with-grace';
+import { managementApiDeps } from './api/plugin.ts';
+import { RegistrySettings } from './api/registry-settings.ts';
 import { buildApp } from './app.ts';
 import { OPEN_ACCESS, type AccessGate } from './auth/access-gate.ts';
 import { LoginServer } from './auth/credentials.ts';
@@ -34,7 +36,8 @@ export async function serve(config: Config): Promise<void> {
   const hosts = GunPolicy.hostsFor(config.trust.hosts, { host, port }, tls?.names ?? []);
   // The registry name and primary login server: the listen host:port (or the first configured trust host).
   const login = new LoginServer(hosts[0] ?? config.listen, hosts, tls ? 'https' : 'http');
-  const auth = config.auth.enabled ? await setupAuth(config, stores.metadata, vault, login) : undefined;
+  const registry = await RegistrySettings.open(stores.metadata.settings, config);
+  const auth = config.auth.enabled ? await setupAuth(config, stores.metadata, vault, login, registry) : undefined;
   const access: AccessGate = auth?.gate ?? OPEN_ACCESS;
   const trust = trustApi(config, stores.metadata, vault, hosts, access);
   const app = await buildApp(config, {
@@ -48,7 +51,10 @@ export async function serve(config: Config): Promise<void> {
     metrics,
     https: tls,
     trust,
-    ...(auth && { tokenEndpoint: auth.endpoint }),
+    ...(auth && {
+      tokenEndpoint: auth.endpoint,
+      managementApi: managementApiDeps({ access: stores.metadata.access, vault, registry, endpoint: auth.endpoint }),
+    }),
   });
   closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ err }) => {
     if (err) logger.error({ err }, 'shutting down after an error');

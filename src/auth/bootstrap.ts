@@ -7,17 +7,12 @@ import { adminPasswordAad, hashPassword, newGuid, newSecret } from './secrets.ts
 /** The login name of the user created on first start. */
 export const OWNER_USER = 'owner';
 
-/**
- * The resource id role assignments are scoped to (spec 3: `<registryId>`, ARM-shaped). One registry
- * per installation for now; TODO(#4) the management API will own this id and the installation id.
- */
-export const REGISTRY_ID = '/subscriptions/wharf/resourceGroups/default/providers/Wharf.ContainerRegistry/registries/wharf';
-
 export interface BootstrapOptions {
   readonly access: AccessRecords;
   readonly vault: KeyVault;
   /** The registry name: the admin account's login name (spec 2). */
   readonly registryName: string;
+  /** `<registryId>` (src/api/registry-settings.ts): the scope of the owner's Owner assignment. */
   readonly registryId: string;
   /** From auth.ownerPassword (or WHARF_AUTH__OWNER_PASSWORD). */
   readonly ownerPassword?: string;

@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.ts';
 import type { MetadataStore } from '../storage/metadata-store.ts';
 import { GunPolicy } from '../trust/gun.ts';
 import type { KeyVault } from '../trust/key-vault.ts';
-import { bootstrapAuth, REGISTRY_ID, type BootstrapResult } from './bootstrap.ts';
+import { bootstrapAuth, type BootstrapResult } from './bootstrap.ts';
 import type { LoginServer } from './credentials.ts';
 import type { GrantContext } from './grant-facts.ts';
 import { IdentityResolver } from './identity.ts';
@@ -14,6 +14,16 @@ import { TokenService } from './token-service.ts';
 /** `iss` of every token Wharf signs. */
 export const TOKEN_ISSUER = 'wharf';
 
+/** The registry resource (src/api/registry-settings.ts RegistrySettings). */
+export interface RegistryRef {
+  /** The registry name: the admin account's login name (spec 2). */
+  readonly name: string;
+  /** `<registryId>`, the scope of registry-wide role assignments. */
+  readonly id: string;
+  /** The stored setting (PATCH /api/registry), read at each issuance. */
+  anonymousPullEnabled(): Promise<boolean>;
+}
+
 export interface AuthSurface {
   /** Replaces OPEN_ACCESS on /v2 and the trust API. */
   readonly gate: TokenGate;
@@ -23,23 +33,23 @@ export interface AuthSurface {
 }
 
 /**
- * Token authentication when auth.enabled: bootstraps the admin account and the owner user, then
- * builds the token service, identity resolution and the /v2 gate over the access stores. The
- * registry name is the primary login name (the listen host:port).
+ * Token authentication when auth.enabled: bootstraps the admin account (named after the registry)
+ * and the owner user, then builds the token service, identity resolution and the /v2 gate over
+ * the access stores. Tokens are issued for the login names (the listen host:port and others).
  */
-export async function setupAuth(config: Config, metadata: MetadataStore, vault: KeyVault, login: LoginServer): Promise<AuthSurface> {
+export async function setupAuth(config: Config, metadata: MetadataStore, vault: KeyVault, login: LoginServer, registry: RegistryRef): Promise<AuthSurface> {
   const { access } = metadata;
   const { ownerPassword, ownerPasswordFile } = config.auth;
   const bootstrap = await bootstrapAuth({
-    access, vault, registryName: login.primary, registryId: REGISTRY_ID,
+    access, vault, registryName: registry.name, registryId: registry.id,
     ...(ownerPassword === undefined ? {} : { ownerPassword }),
     ...(ownerPasswordFile === undefined ? {} : { ownerPasswordFile }),
   });
   const grants: GrantContext = {
     access,
-    registryId: REGISTRY_ID,
+    registryId: registry.id,
     guns: new GunPolicy(login.names),
-    anonymousPullEnabled: async () => config.auth.anonymousPull,
+    anonymousPullEnabled: () => registry.anonymousPullEnabled(),
   };
   const tokens = new TokenService({
     ...grants,

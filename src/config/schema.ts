@@ -82,6 +82,17 @@ export const ConfigSchema = Type.Object(
       },
       section,
     ),
+    registry: Type.Object(
+      {
+        name: Type.String({
+          default: 'wharf',
+          pattern: '^[A-Za-z0-9][A-Za-z0-9-]{3,48}[A-Za-z0-9]$',
+          description:
+            'registry name (5-50 letters, digits and inner hyphens): the admin account\'s user name and the last segment of the registry\'s resource id; fixed at first start',
+        }),
+      },
+      section,
+    ),
     auth: Type.Object(
       {
         enabled: Type.Boolean({

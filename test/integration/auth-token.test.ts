@@ -4,8 +4,8 @@ import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, SignJWT } from 'jose';
 import type { RequestInit, Response } from 'undici';
+import { registryResourceId } from '../../src/api/resource-ids.ts';
 import type { Principal } from '../../src/auth/identity.ts';
-import { REGISTRY_ID } from '../../src/auth/bootstrap.ts';
 import { TOKEN_ISSUER } from '../../src/auth/setup.ts';
 import { TokenKeys } from '../../src/auth/token-keys.ts';
 import { TokenService } from '../../src/auth/token-service.ts';
@@ -156,9 +156,10 @@ describe('Docker token authentication (auth.enabled)', { timeout: 120_000 }, () 
       try {
         const vault = await KeyVault.load(config);
         const twoHoursAgo = Date.now() - 2 * 3600 * 1000;
+        const registry = await stores.metadata.settings.get();
         const service = new TokenService({
           keys: new TokenKeys(stores.metadata.access.signingKeys, vault), issuer: TOKEN_ISSUER, services: [login], access: stores.metadata.access,
-          registryId: REGISTRY_ID, guns: new GunPolicy([login]), anonymousPullEnabled: async () => false, now: () => twoHoursAgo,
+          registryId: registryResourceId(registry!.installationId, registry!.name), guns: new GunPolicy([login]), anonymousPullEnabled: async () => false, now: () => twoHoursAgo,
         });
         const user = await stores.metadata.access.users.byName('owner');
         const principal: Principal = { kind: 'user', id: user!.objectId, name: 'owner', credentialVersion: 0, credentialId: user!.objectId, via: 'password' };

@@ -1,0 +1,73 @@
+import type { FastifyRequest } from 'fastify';
+import { credentialsOf, type LoginServer } from '../auth/credentials.ts';
+import type { IdentityResolver, Principal } from '../auth/identity.ts';
+import type { TokenService } from '../auth/token-service.ts';
+import { WharfError } from '../errors/wharf-error.ts';
+import type { AccessRecords } from '../storage/metadata-store.ts';
+
+/** Who calls the management API: a user or a service principal (never the admin account or a scoped token). */
+export interface Caller {
+  readonly kind: 'user' | 'servicePrincipal';
+  readonly objectId: string;
+  /** userPrincipalName or appId, for messages. */
+  readonly name: string;
+}
+
+export interface CallerDeps {
+  readonly identity: IdentityResolver;
+  readonly tokens: TokenService;
+  readonly login: LoginServer;
+  readonly access: AccessRecords;
+}
+
+const CHALLENGE = 'Basic realm="wharf"';
+
+function unauthorized(message: string): WharfError {
+  return new WharfError('UNAUTHORIZED', message, { challenge: CHALLENGE });
+}
+
+/**
+ * Authenticates a management request (api-contract): Basic user/password or appId/secret, or a
+ * Bearer refresh token (what `wharf login` keeps) or access token. No or bad credentials: 401 with
+ * a Basic challenge; the admin account and scoped tokens: 403 (data plane only). The reason a
+ * credential was refused is logged, never told.
+ */
+export async function authenticateCaller(req: FastifyRequest, deps: CallerDeps): Promise<Caller> {
+  const credentials = credentialsOf(req);
+  if (credentials === undefined) throw unauthorized('authentication required: send Basic credentials or a Bearer token from wharf login');
+  if (credentials.scheme === 'unsupported') throw unauthorized('unsupported Authorization header: use Basic or Bearer');
+  const service = deps.login.of(req);
+  if (credentials.scheme === 'bearer') {
+    const access = await deps.tokens.verifyAccessToken(credentials.token, { service });
+    if (access.ok) return callerOfSubject(access.subject, deps.access, req);
+  }
+  const result = credentials.scheme === 'bearer'
+    ? await deps.identity.fromRefreshToken(credentials.token, service)
+    : await deps.identity.authenticate({ username: credentials.username, password: credentials.password, service });
+  if (!result.ok) {
+    req.log.info({ reason: result.reason }, 'management credentials refused');
+    throw unauthorized('the credentials were not accepted');
+  }
+  return callerOf(result.principal);
+}
+
+function callerOf(principal: Principal): Caller {
+  if (principal.kind === 'user' || principal.kind === 'servicePrincipal') {
+    return { kind: principal.kind, objectId: principal.id, name: principal.name };
+  }
+  const what = principal.kind === 'admin' ? 'the admin account' : 'a scoped token';
+  throw new WharfError('DENIED', `${what} can only push and pull (data plane); sign in as a user or service principal to manage the registry`);
+}
+
+/** An access token names its subject only: it must still be an enabled user or service principal. */
+async function callerOfSubject(subject: string, access: AccessRecords, req: FastifyRequest): Promise<Caller> {
+  const user = await access.users.get(subject);
+  if (user?.isEnabled) return { kind: 'user', objectId: user.objectId, name: user.userPrincipalName };
+  const sp = user ? undefined : await access.servicePrincipals.get(subject);
+  if (sp?.isEnabled) return { kind: 'servicePrincipal', objectId: sp.objectId, name: sp.appId };
+  if (user || sp) {
+    req.log.info({ reason: 'disabled' }, 'management credentials refused');
+    throw unauthorized('the credentials were not accepted');
+  }
+  throw new WharfError('DENIED', 'only users and service principals may manage the registry');
+}
