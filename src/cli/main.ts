@@ -9,6 +9,7 @@ import { runWithConfig, withServerOptions } from './server-options.ts';
 const program = new Command('wharf').description('Wharf: an OCI registry with content trust built in');
 // Usage errors end with EXIT_CODES.usage instead of commander's process.exit(1) (docs/cli.md).
 program.exitOverride();
+program.configureOutput({ outputError: (message, write) => write(`wharf: ${message.replace(/^error: /, '')}`) });
 
 withServerOptions(program.command('serve').description('start the registry'))
   .addHelpText('after', '\nExamples:\n  wharf serve\n  wharf serve --listen 0.0.0.0:5443 --data /var/lib/wharf\n  wharf serve --metadata postgres://wharf@db/wharf')

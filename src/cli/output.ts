@@ -83,9 +83,12 @@ export function formatJson(value: unknown): string {
   return `${JSON.stringify(sortKeysDeep(value) ?? null, null, 2)}\n`;
 }
 
-/** yaml.safe_dump(default_flow_style=False, allow_unicode=True): block style, sorted keys, list items not indented. */
+/**
+ * yaml.safe_dump(default_flow_style=False, allow_unicode=True): block style, sorted keys, list items
+ * not indented, and YAML 1.1 like PyYAML, so that strings such as timestamps, `yes` or `on` are quoted.
+ */
 export function formatYaml(value: unknown): string {
-  return yamlStringify(sortKeysDeep(value) ?? null, { indentSeq: false, lineWidth: 0, sortMapEntries: true });
+  return yamlStringify(sortKeysDeep(value) ?? null, { version: '1.1', singleQuote: true, indentSeq: false, lineWidth: 0, sortMapEntries: true });
 }
 
 const ANSI = { key: '\u001b[94m', string: '\u001b[32m', literal: '\u001b[36m', reset: '\u001b[0m' };

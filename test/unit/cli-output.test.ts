@@ -94,7 +94,9 @@ describe('CLI output (az/knack formats)', () => {
   });
 
   it('yaml: block style, sorted keys, sequence items not indented (PyYAML safe_dump)', () => {
-    assert.equal(render({ b: [{ y: 1, x: 'é' }], a: true }, 'yaml'), 'a: true\nb:\n- x: é\n  y: 1\n');
+    assert.equal(render({ b: [{ w: 1, v: 'é' }], a: true }, 'yaml'), 'a: true\nb:\n- v: é\n  w: 1\n');
+    // YAML 1.1 readers would take these for a timestamp and a boolean.
+    assert.equal(render({ at: '2026-11-28T10:00:00.000000+00:00', s: 'yes' }, 'yaml'), "at: '2026-11-28T10:00:00.000000+00:00'\ns: 'yes'\n");
   });
 
   it('none prints nothing', () => {

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { parseBool, parsePositiveInt } from '../arguments.ts';
 import { CliError } from '../cli-error.ts';
 import { clientCommand, commandGroup } from '../client-command.ts';
-import { registryId } from './role-assignment.ts';
 
 const path = (collection: string, id: string) => `/${collection}/${encodeURIComponent(id)}`;
 
@@ -98,13 +97,11 @@ function registerServicePrincipalCommands(sp: Command): void {
       .option('--role <role>', 'role to assign (Owner, Contributor, Reader, AcrPush, AcrPull, AcrDelete, AcrImageSigner)')
       .option('--scopes <id...>', 'scopes of the role: registry id or <registry id>/repositories/<repo>; default with --role: the registry')
       .option('--years <n>', 'secret lifetime in years (default 1)', parsePositiveInt),
-    run: async ({ api, opts }) => {
+    run: ({ api, opts }) => {
       const body: Record<string, unknown> = { name: opts.name };
       if (opts.scopes !== undefined && opts.role === undefined) throw new CliError('usage', '--scopes needs --role');
-      if (opts.role !== undefined) {
-        body.role = opts.role;
-        body.scopes = opts.scopes ?? [await registryId(api())];
-      }
+      if (opts.role !== undefined) body.role = opts.role;
+      if (opts.scopes !== undefined) body.scopes = opts.scopes;
       if (opts.years !== undefined) body.years = opts.years;
       return api().call('POST', '/servicePrincipals', body);
     },

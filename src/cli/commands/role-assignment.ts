@@ -12,6 +12,12 @@ interface Selectors {
 }
 
 const ROLE_HELP = 'role name (Owner, Contributor, Reader, AcrPush, AcrPull, AcrDelete, AcrImageSigner) or definition GUID';
+/** az role assignment's table: Principal, Role, Scope. */
+function roleAssignmentTable(result: unknown): unknown {
+  const rows = (Array.isArray(result) ? result : [result]) as { principalName?: string; roleDefinitionName?: string; scope?: string }[];
+  return rows.map((a) => ({ Principal: a.principalName, Role: a.roleDefinitionName, Scope: a.scope }));
+}
+
 const SCOPE_HELP = 'registry id, or <registry id>/repositories/<repo> (a trailing /* matches a namespace)';
 
 /** `wharf role assignment create|list|delete` (az role assignment, spec 3 and 7). */
@@ -22,6 +28,7 @@ export function registerRoleAssignmentCommands(program: Command): void {
     name: 'create',
     description: 'give a user or service principal a role on the registry or on repositories',
     registryFlag: 'registry',
+    tableTransformer: roleAssignmentTable,
     examples: [
       'wharf role assignment create --assignee alice --role AcrPush --scope "$(wharf show --query id -o tsv)"',
       'wharf role assignment create --assignee "$APP_ID" --role AcrImageSigner --scope "$(wharf show --query id -o tsv)/repositories/team/*"',
@@ -49,6 +56,7 @@ export function registerRoleAssignmentCommands(program: Command): void {
     name: 'list',
     description: 'list role assignments (exactly at --scope unless --include-inherited or --all)',
     registryFlag: 'registry',
+    tableTransformer: roleAssignmentTable,
     examples: [
       'wharf role assignment list --all -o table',
       'wharf role assignment list --scope "$(wharf show --query id -o tsv)/repositories/team/app" --include-inherited',
