@@ -3,7 +3,7 @@ import { WharfError, isWharfError } from '../errors/wharf-error.ts';
 import type { MetadataStore } from '../storage/metadata-store.ts';
 import { parseEnvelope, rootFromJSON, snapshotFromJSON, type Root } from './models/index.ts';
 import { SNAPSHOT_LIFETIME_MS, TIMESTAMP_LIFETIME_MS, buildSnapshot, buildTimestamp } from './server-signing.ts';
-import type { TrustReadCache } from './read-cache.ts';
+import type { HeadDoc, TrustReadCache } from './read-cache.ts';
 import type { Signer } from './signatures.ts';
 import type { PublicKeyAnswer, ServerKeysService } from './server-keys-service.ts';
 import type { Gun, NewTrustDoc, ServerRole, TrustChange, TrustDoc, TufRole } from './types.ts';
@@ -29,6 +29,9 @@ interface CurrentState {
 
 const MAX_CACHED_STATES = 10_000;
 
+/** The newest stored version of a role of one GUN, each read at most once per operation. */
+type HeadReader = (role: TufRole) => Promise<HeadDoc | undefined>;
+
 /** The Notary v1 trust API's rules: publish, reads (with re-signing), keys, deletion, changefeed. No HTTP. */
 export class TrustService {
   /** Keyed by GUN and timestamp checksum: entries never go stale, only unused. */
@@ -49,41 +52,72 @@ export class TrustService {
     checkPartSizes(files);
     const now = this.now();
     const held = this.keys.forGun(gun);
+    const head = this.heads(gun);
     const update = await validateUpdate({
       gun,
       parts: files,
       now,
-      stored: async (role) => (await this.metadata.trust.latest(gun, role))?.bytes,
+      stored: async (role) => (await head(role))?.bytes,
       serverHeldKeyIds: (role, keyIds) => held.heldKeyIds(role, keyIds),
     });
     const docs: NewTrustDoc[] = update.docs.map((d) => doc(d.role, d.version, d.bytes));
     let snapshot = docs.find((d) => d.role === 'snapshot')?.bytes;
     if (update.snapshotKeyIds) {
-      const previous = await this.currentSnapshot(gun);
+      const previous = await this.currentSnapshot(gun, head);
       const files = new Map<TufRole, Buffer>(docs.filter((d) => d.role !== 'snapshot').map((d) => [d.role, d.bytes]));
       if (!previous) {
         // A first snapshot lists root and targets even when only one of them was uploaded now.
         for (const role of ['root', 'targets'] as TufRole[]) {
           if (!files.has(role)) {
-            const stored = await this.metadata.trust.latest(gun, role);
+            const stored = await head(role);
             if (stored) files.set(role, stored.bytes);
           }
         }
       }
-      const version = ((await this.metadata.trust.latest(gun, 'snapshot' as TufRole))?.version ?? 0) + 1;
+      const version = ((await head('snapshot' as TufRole))?.version ?? 0) + 1;
       const signers = await held.signers('snapshot', update.snapshotKeyIds);
       const built = buildSnapshot({ previous: previous?.bytes, files, version, expires: new Date(now.getTime() + SNAPSHOT_LIFETIME_MS), signers });
       docs.push(doc('snapshot' as TufRole, version, built));
       snapshot = built;
     }
-    snapshot ??= (await this.currentSnapshot(gun))?.bytes;
+    snapshot ??= (await this.currentSnapshot(gun, head))?.bytes;
     if (!snapshot) throw new WharfError('INVALID_UPDATE', undefined, { detail: badHierarchy('snapshot') });
-    docs.push(await this.nextTimestamp(gun, snapshot, await held.signers('timestamp', update.timestampKeyIds), now));
+    docs.push(await this.nextTimestamp(snapshot, await held.signers('timestamp', update.timestampKeyIds), now, head));
+    await this.store(gun, docs);
+  }
+
+  /** Writes one operation's documents and tells the cache what is newest now. */
+  private async store(gun: Gun, docs: NewTrustDoc[]): Promise<void> {
     try {
       await this.metadata.trust.putMany(gun, docs);
-    } finally {
+    } catch (err) {
       this.cache.invalidate(gun);
+      throw err;
     }
+    this.cache.wrote(gun, docs);
+  }
+
+  /**
+   * Reads the newest version of each role once per operation: from the cache on a single node, else
+   * from the store (a publish asks for root, snapshot and timestamp several times over).
+   */
+  private heads(gun: Gun): HeadReader {
+    const generation = this.cache.generation;
+    const reads = new Map<TufRole, Promise<HeadDoc | undefined>>();
+    return (role) => {
+      let read = reads.get(role);
+      if (!read) {
+        const cached = this.cache.head(gun, role);
+        read = cached
+          ? Promise.resolve(cached)
+          : this.metadata.trust.latest(gun, role).then((doc) => {
+              if (doc) this.cache.storeHead(gun, doc, generation);
+              return doc;
+            });
+        reads.set(role, read);
+      }
+      return read;
+    };
   }
 
   /** E3: the current file of a role; timestamp and snapshot re-signed first when they expire. */
@@ -110,7 +144,7 @@ export class TrustService {
 
   /** E7 */
   async key(gun: Gun, role: ServerRole): Promise<PublicKeyAnswer> {
-    return this.keys.current(gun, role, await this.currentRoot(gun));
+    return this.keys.current(gun, role, await this.currentRoot(this.heads(gun)));
   }
 
   /** E8 */
@@ -133,17 +167,19 @@ export class TrustService {
     return this.metadata.trust.changes(query);
   }
 
-  private async currentRoot(gun: Gun): Promise<Root | undefined> {
-    const stored = await this.metadata.trust.latest(gun, 'root' as TufRole);
+  private async currentRoot(head: HeadReader): Promise<Root | undefined> {
+    const stored = await head('root' as TufRole);
     return stored && rootFromJSON(parseEnvelope(stored.bytes).signedValue);
   }
 
   /** The snapshot the latest timestamp names (spec E3), or the latest snapshot without a timestamp. */
-  private async currentSnapshot(gun: Gun): Promise<TrustDoc | undefined> {
-    const timestamp = await this.metadata.trust.latest(gun, 'timestamp' as TufRole);
+  private async currentSnapshot(gun: Gun, head: HeadReader): Promise<HeadDoc | undefined> {
+    const timestamp = await head('timestamp' as TufRole);
     const hash = timestamp && metaSha256(timestamp.bytes, 'snapshot');
-    const named = hash ? await this.metadata.trust.byChecksum(gun, 'snapshot' as TufRole, hash) : undefined;
-    return named ?? (await this.metadata.trust.latest(gun, 'snapshot' as TufRole));
+    const newest = await head('snapshot' as TufRole);
+    // Usually the timestamp names the newest snapshot: no need to look it up by checksum.
+    if (!hash || newest?.sha256Hex === hash) return newest;
+    return (await this.metadata.trust.byChecksum(gun, 'snapshot' as TufRole, hash)) ?? newest;
   }
 
   /**
@@ -193,7 +229,8 @@ export class TrustService {
     const soon = now.getTime() + RESIGN_MARGIN_MS;
     const snapshotStale = state.snapshotExpiresAt <= soon;
     if (state.timestampExpiresAt > soon && !snapshotStale) return state;
-    const root = await this.currentRoot(gun);
+    const head = this.heads(gun);
+    const root = await this.currentRoot(head);
     const snapshot = state.snapshot;
     if (!root || !snapshot) return state;
     const docs: NewTrustDoc[] = [];
@@ -208,20 +245,18 @@ export class TrustService {
     }
     const timestampSigners = await held.signers('timestamp', root.roles.get('timestamp')?.keyIds ?? []);
     if (timestampSigners.length === 0) return state;
-    docs.push(await this.nextTimestamp(gun, snapshotBytes, timestampSigners, now));
+    docs.push(await this.nextTimestamp(snapshotBytes, timestampSigners, now, head));
     try {
-      await this.metadata.trust.putMany(gun, docs);
+      await this.store(gun, docs);
     } catch (err) {
       // Another reader re-signed first: serve theirs.
       if (!(isWharfError(err) && err.code === 'TRUST_VERSION')) throw err;
-    } finally {
-      this.cache.invalidate(gun);
     }
     return this.state(gun);
   }
 
-  private async nextTimestamp(gun: Gun, snapshot: Buffer, signers: readonly Signer[], now: Date): Promise<NewTrustDoc> {
-    const version = ((await this.metadata.trust.latest(gun, 'timestamp' as TufRole))?.version ?? 0) + 1;
+  private async nextTimestamp(snapshot: Buffer, signers: readonly Signer[], now: Date, head: HeadReader): Promise<NewTrustDoc> {
+    const version = ((await head('timestamp' as TufRole))?.version ?? 0) + 1;
     const bytes = buildTimestamp({ snapshot, version, expires: new Date(now.getTime() + TIMESTAMP_LIFETIME_MS), signers });
     return doc('timestamp' as TufRole, version, bytes);
   }

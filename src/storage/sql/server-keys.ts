@@ -4,6 +4,7 @@ import type { Gun, ServerKeyRecord, ServerRole } from '../../trust/types.ts';
 import type { ServerKeys } from '../metadata-store.ts';
 import { isRetryable, isUniqueViolation } from './errors.ts';
 import { lockGun } from './gun-lock.ts';
+import { preparedQuery } from './prepared.ts';
 import type { ServerKeyRow, SqlContext } from './schema.ts';
 
 /** Word for word the predicate of the partial unique index server_keys_one_pending (002-trust). */
@@ -33,8 +34,13 @@ function toRecord(row: Selectable<ServerKeyRow>): ServerKeyRecord {
  */
 export function serverKeys(ctx: SqlContext): ServerKeys {
   const { db, now } = ctx;
-  const pendingRow = (gun: Gun, role: ServerRole) =>
-    db.selectFrom('server_keys').selectAll().where('gun', '=', gun).where('role', '=', role).where(PENDING).executeTakeFirst();
+  // Every publish lists a GUN's keys, every first key GET looks for the pending one: compiled once.
+  const pendingQuery = preparedQuery(db, db.selectFrom('server_keys').selectAll().where('gun', '=', '').where('role', '=', '').where(PENDING));
+  const pendingRow = async (gun: Gun, role: ServerRole) => (await pendingQuery(gun, role))[0];
+  const listQuery = preparedQuery(
+    db,
+    db.selectFrom('server_keys').selectAll().where('gun', '=', '').where('role', '=', '').where(UNRETIRED).orderBy('created_at').orderBy('key_id'),
+  );
   const newPendingRow = (gun: Gun, role: ServerRole, record: ServerKeyRecord) => ({
     gun,
     role,
@@ -49,16 +55,7 @@ export function serverKeys(ctx: SqlContext): ServerKeys {
 
   return {
     async list(gun: Gun, role: ServerRole): Promise<ServerKeyRecord[]> {
-      const rows = await db
-        .selectFrom('server_keys')
-        .selectAll()
-        .where('gun', '=', gun)
-        .where('role', '=', role)
-        .where(UNRETIRED)
-        .orderBy('created_at')
-        .orderBy('key_id')
-        .execute();
-      return rows.map(toRecord);
+      return (await listQuery(gun, role)).map(toRecord);
     },
 
     async pending(gun: Gun, role: ServerRole, make: () => Promise<ServerKeyRecord>): Promise<ServerKeyRecord> {
@@ -66,13 +63,14 @@ export function serverKeys(ctx: SqlContext): ServerKeys {
         const existing = await pendingRow(gun, role);
         if (existing) return toRecord(existing);
         const made = await make();
-        // Whoever inserts first wins; the others' inserts do nothing and they read the winner's key.
-        await db
+        // Whoever inserts first wins; the others' inserts do nothing (return no row) and they read the winner's key.
+        const inserted = await db
           .insertInto('server_keys')
           .values(newPendingRow(gun, role, made))
           .onConflict((oc) => oc.columns(['gun', 'role']).where(PENDING).doNothing())
-          .execute();
-        const row = await pendingRow(gun, role);
+          .returningAll()
+          .executeTakeFirst();
+        const row = inserted ?? (await pendingRow(gun, role));
         if (row) return toRecord(row);
         // A retireGun or rotate ran in between; start over.
       }
