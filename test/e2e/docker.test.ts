@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { forwardIpv6Loopback, startDockerd, trustRegistryCa, type Dockerd } from '../helpers/dockerd.ts';
 import { dockerArchive, randomLayer, sha256 } from '../helpers/images.ts';
-import { startE2eRegistry, type E2eRegistry } from '../helpers/e2e-registry.ts';
+import { dockerLogin, startE2eRegistry, type E2eRegistry } from '../helpers/e2e-registry.ts';
 import { describeFailure, type RunResult } from '../helpers/run.ts';
 import { unpackTar } from '../helpers/tar.ts';
 import { tmpDir } from '../helpers/tmp.ts';
@@ -97,9 +97,10 @@ describe('docker CLI push and pull (own dockerd, registry CA in /etc/docker/cert
     return { config: file(entry.Config), layers: entry.Layers.map(file) };
   }
 
-  describe('with the registry CA in /etc/docker/certs.d/<host:port>/ca.crt', () => {
+  describe('with the registry CA in /etc/docker/certs.d/<host:port>/ca.crt, logged in', () => {
     before(async () => {
       cleanups.push(await trustRegistryCa(host, registry.caPem));
+      await dockerLogin(dockerd.docker, host, registry.credentials);
     });
 
     it('pushes a multi-layer image and reports the manifest digest the registry serves', async () => {

@@ -44,7 +44,14 @@ describe('skopeo copy to and from the registry (CA via --*-cert-dir)', { timeout
     await writeFile(join(certDir, 'ca.crt'), registry.caPem);
     await writeFile(path('policy.json'), JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
     await writeFile(path('registries.conf'), '');
-    env = { ...process.env, CONTAINERS_REGISTRIES_CONF: path('registries.conf') };
+    // Every call reads the login that `skopeo login` writes into this auth file.
+    env = { ...process.env, CONTAINERS_REGISTRIES_CONF: path('registries.conf'), REGISTRY_AUTH_FILE: path('auth.json') };
+    if (registry.credentials) {
+      const { username, password } = registry.credentials;
+      const login = ['login', '--cert-dir', certDir, '-u', username, '--password-stdin', registry.host];
+      const res = await run('skopeo', login, { env, input: password });
+      if (res.code !== 0) assert.fail(describeFailure('skopeo', login, res));
+    }
   });
 
   after(async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { mustRun } from '../helpers/run.ts';
 import { tmpDir } from '../helpers/tmp.ts';
 import { cachedMetadataPath, keyFiles, notaryCli, type NotaryCli } from '../helpers/trust-clients.ts';
-import { startTrustTarget, trustUrlFor, type TrustTarget } from '../helpers/trust-target.ts';
+import { IS_REFERENCE_TRUST, startTrustTarget, trustUrlFor, type TrustTarget } from '../helpers/trust-target.ts';
 
 interface Signed<T> {
   signed: T & { version: number };
@@ -26,7 +26,10 @@ interface ChangeRecord {
 
 // The notary CLI 0.7 against startTrustTarget() (Wharf by default; WHARF_E2E_TRUST=reference:
 // notary-server). GUNs are <registry host>/e2e/<name>, as Wharf only accepts GUNs on its own
-// host (spec 1.2). Steps in a block build on each other and run in order.
+// host (spec 1.2). Steps in a block build on each other and run in order. notary logs in with
+// NOTARY_AUTH for what it writes, but its read commands (list, lookup, verify, delegation list)
+// never send credentials (notary issue 1525), so this block runs with anonymous pull on; the
+// changefeed block below runs without it.
 describe('notary CLI 0.7', { timeout: 170_000 }, () => {
   let target: TrustTarget;
   let work: Awaited<ReturnType<typeof tmpDir>>;
@@ -39,7 +42,7 @@ describe('notary CLI 0.7', { timeout: 170_000 }, () => {
 
   const context = () => `--- servers\n${target.output().slice(-4000)}`;
   const client = async (): Promise<NotaryCli> => {
-    const c = await notaryCli({ serverUrl: trustUrlFor(target), caPem: target.caPem, context });
+    const c = await notaryCli({ serverUrl: trustUrlFor(target), caPem: target.caPem, credentials: target.credentials, context });
     cleanups.push(() => c.remove());
     return c;
   };
@@ -60,7 +63,7 @@ describe('notary CLI 0.7', { timeout: 170_000 }, () => {
   };
 
   before(async () => {
-    target = await startTrustTarget();
+    target = await startTrustTarget({ anonymousPull: true });
     cleanups.push(() => target.stop());
     work = await tmpDir('wharf-e2e-trust-notary-');
     cleanups.push(() => work.remove());
@@ -234,7 +237,7 @@ describe('changefeed over HTTP after notary CLI publishes', { timeout: 120_000 }
   before(async () => {
     target = await startTrustTarget();
     work = await tmpDir('wharf-e2e-changefeed-');
-    owner = await notaryCli({ serverUrl: trustUrlFor(target), caPem: target.caPem, context: () => target.output().slice(-4000) });
+    owner = await notaryCli({ serverUrl: trustUrlFor(target), caPem: target.caPem, credentials: target.credentials, context: () => target.output().slice(-4000) });
     gun = `${target.registryHost}/e2e/changefeed`;
     await writeFile(join(work.path, 'f'), 'changefeed\n');
     await owner.must(['init', gun, '-p']);
@@ -283,6 +286,12 @@ describe('changefeed over HTTP after notary CLI publishes', { timeout: 120_000 }
     assert.ok(count > 0 && count <= 10, `count ${count}`);
     records.forEach(assertRecordShape);
     assert.ok(records.some((r) => r.GUN === gun));
+  });
+
+  it('refuses notary list without anonymous pull, as notary sends no credentials for reads', { skip: IS_REFERENCE_TRUST && 'the reference servers are open' }, async () => {
+    const list = await owner.run(['list', gun]);
+    assert.notEqual(list.code, 0);
+    assert.match(list.stdout + list.stderr, /unauthorized/);
   });
 
   it('rejects a changefeed request without records with 400 INVALID_PARAMETERS', async () => {

@@ -3,7 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RequestInit, Response } from 'undici';
 import { freePort } from './net.ts';
-import { requireTools } from './run.ts';
+import type { Credentials } from './registry-login.ts';
+import { describeFailure, requireTools, type RunResult } from './run.ts';
 import { launchServer } from './server-process.ts';
 import { tmpDir } from './tmp.ts';
 import { makeServerCertificates } from './tls.ts';
@@ -15,6 +16,9 @@ export interface E2eRegistry {
   host: string;
   port: number;
   caPem: string;
+  /** The login clients need (Wharf's owner); undefined for the reference registry, which is open. */
+  credentials?: Credentials;
+  /** fetch against the registry, trusting caPem, with the credentials when there are some. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
   output(): string;
   stop(): Promise<void>;
@@ -61,4 +65,19 @@ export async function startReferenceRegistry(): Promise<E2eRegistry> {
     healthPath: '/v2/',
   });
   return { host, port, caPem, fetch: server.fetch, output: server.output, stop: server.stop };
+}
+
+/**
+ * `docker login <host>` with the password on stdin, through the daemon `docker` talks to, as a user
+ * does before pushing; nothing without credentials (an open registry). Throws with docker's output.
+ */
+export async function dockerLogin(
+  docker: (args: string[], opts: { input: string }) => Promise<RunResult>,
+  host: string,
+  credentials: Credentials | undefined,
+): Promise<void> {
+  if (credentials === undefined) return;
+  const args = ['login', host, '-u', credentials.username, '--password-stdin'];
+  const res = await docker(args, { input: credentials.password });
+  if (res.code !== 0 || !res.stdout.includes('Login Succeeded')) throw new Error(describeFailure('docker', args, res));
 }

@@ -286,15 +286,18 @@ export async function jsonOf<T>(res: Response, status = 200): Promise<T> {
 /**
  * Sends `head` (request line and headers, without the blank line) and `body` over a raw socket,
  * then (with `halfClose`) half-closes it, so a test can send a body that disagrees with its
- * Content-Length or a path fetch would normalise. Resolves with the status line's code, or
+ * Content-Length or a path fetch would normalise. Adds the Authorization header `target` gives for
+ * the path (a WharfInstance logs in as its owner). Resolves with the status line's code, or
  * undefined when the server closed the connection without answering.
  */
 export async function rawRequest(
-  target: { url: string; caPem?: string },
+  target: { url: string; caPem?: string; authorization?(path: string): Promise<string | undefined> },
   head: string,
   body: Buffer = Buffer.alloc(0),
   opts: { halfClose?: boolean; timeoutMs?: number } = {},
 ): Promise<{ status: number | undefined; text: string }> {
+  const authorization = await target.authorization?.(head.split(' ')[1] ?? '/');
+  const fullHead = `${head}${authorization === undefined ? '' : `\r\nAuthorization: ${authorization}`}`;
   const url = new URL(target.url);
   const port = Number(url.port);
   const socket =
@@ -314,7 +317,7 @@ export async function rawRequest(
       resolve({ status: match ? Number(match[1]) : undefined, text });
     };
     socket.on(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
-      socket.write(`${head}\r\nHost: ${url.host}\r\nConnection: close\r\n\r\n`);
+      socket.write(`${fullHead}\r\nHost: ${url.host}\r\nConnection: close\r\n\r\n`);
       if (opts.halfClose ?? true) socket.end(body);
       else socket.write(body);
     });

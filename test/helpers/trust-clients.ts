@@ -1,6 +1,8 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { dockerLogin } from './e2e-registry.ts';
 import { dockerArchive, randomLayer } from './images.ts';
+import type { Credentials } from './registry-login.ts';
 import { describeFailure, requireTools, run, type RunOptions, type RunResult } from './run.ts';
 import { tmpDir } from './tmp.ts';
 import { trustUrlFor, type TrustTarget } from './trust-target.ts';
@@ -64,14 +66,18 @@ export interface NotaryCliOptions {
   /** The trust server: trustUrlFor(target). */
   serverUrl: string;
   caPem: string;
+  /** The trust server's login (target.credentials): NOTARY_AUTH; none for an open server. */
+  credentials?: Credentials;
   /** Appended to failure messages (e.g. the server logs). */
   context?: () => string;
 }
 
 /**
  * A notary CLI with its own trust dir and config file (trust_dir, remote_server.url, root_ca) and
- * every passphrase in env (NOTARY_{ROOT,TARGETS,SNAPSHOT,DELEGATION}_PASSPHRASE). Each call runs
- * `notary -c <config> -d <trust dir> …`. `remove()` deletes it all.
+ * every passphrase in env (NOTARY_{ROOT,TARGETS,SNAPSHOT,DELEGATION}_PASSPHRASE), plus the login
+ * in NOTARY_AUTH (base64 of `user:password`, which notary 0.7 sends as Basic to the token realm
+ * when the server answers 401). Each call runs `notary -c <config> -d <trust dir> …`. `remove()`
+ * deletes it all.
  */
 export async function notaryCli(opts: NotaryCliOptions): Promise<NotaryCli> {
   requireTools('notary');
@@ -89,6 +95,9 @@ export async function notaryCli(opts: NotaryCliOptions): Promise<NotaryCli> {
     NOTARY_SNAPSHOT_PASSPHRASE: PASSPHRASES.snapshot,
     NOTARY_DELEGATION_PASSPHRASE: PASSPHRASES.delegation,
   };
+  if (opts.credentials !== undefined) {
+    env['NOTARY_AUTH'] = Buffer.from(`${opts.credentials.username}:${opts.credentials.password}`).toString('base64');
+  }
   const r = runner('notary', () => env, opts.context ?? (() => ''));
   return {
     trustDir,
@@ -130,6 +139,9 @@ export interface DockerTrustOptions {
  * `<DOCKER_CONFIG>/tls/<trust host:port>/ca.crt`, where docker's notary client looks for it
  * (the daemon needs /etc/docker/certs.d separately: trustRegistryCa). Against a separate trust
  * server (reference mode) DOCKER_CONTENT_TRUST_SERVER names it; against Wharf nothing does.
+ * A new DOCKER_CONFIG is logged in to the registry alias with target.credentials (`docker login`
+ * through the daemon): the daemon pushes and pulls, and the CLI's notary client reads trust data,
+ * with that login.
  */
 export async function dockerTrustClient(opts: DockerTrustOptions): Promise<DockerTrustClient> {
   requireTools(DOCKER_CLI);
@@ -148,6 +160,10 @@ export async function dockerTrustClient(opts: DockerTrustOptions): Promise<Docke
     env['DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE'] = PASSPHRASES.repository;
   }
   const r = runner(DOCKER_CLI, () => env, opts.context ?? (() => ''));
+  if (own) await dockerLogin(r.run, alias, opts.target.credentials).catch(async (err: unknown) => {
+    await own.remove();
+    throw err;
+  });
   return { configDir, trustDir: join(configDir, 'trust'), env, ...r, remove: own?.remove ?? (async () => undefined) };
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { RequestInit, Response } from 'undici';
 import { startReferenceRegistry, type E2eRegistry } from './e2e-registry.ts';
 import { freePort } from './net.ts';
+import type { Credentials } from './registry-login.ts';
 import { requireTools } from './run.ts';
 import { launchServer } from './server-process.ts';
 import { tmpDir } from './tmp.ts';
@@ -25,9 +26,11 @@ export interface TrustTarget {
   trustServerUrl?: string;
   /** PEM bundle of the CA(s) that signed every server certificate here (one for Wharf, two for reference). */
   caPem: string;
-  /** fetch against the registry API, trusting caPem. */
+  /** The login docker and notary need (Wharf's owner); undefined in reference mode (open servers). */
+  credentials?: Credentials;
+  /** fetch against the registry API, trusting caPem, logged in when there are credentials. */
   fetchRegistry(path: string, init?: RequestInit): Promise<Response>;
-  /** fetch against the trust server (the registry itself for Wharf), trusting caPem. */
+  /** fetch against the trust server (the registry itself for Wharf), trusting caPem, logged in likewise. */
   fetchTrust(path: string, init?: RequestInit): Promise<Response>;
   /** What the servers logged, for failure messages. */
   output(): string;
@@ -40,22 +43,31 @@ export function trustUrlFor(target: TrustTarget, registryAlias = target.registry
   return target.trustServerUrl ?? `https://${registryAlias}`;
 }
 
+/** True when the e2e trust tests run against the reference servers (WHARF_E2E_TRUST=reference), which are open. */
+export const IS_REFERENCE_TRUST = process.env['WHARF_E2E_TRUST'] === 'reference';
+
+export interface TrustTargetOptions {
+  /** Wharf lets anonymous callers pull and read trust data (auth.anonymousPull); the reference servers always do. */
+  anonymousPull?: boolean;
+}
+
 /**
- * Wharf (startWharf(), trust API on the registry host) by default; with WHARF_E2E_TRUST=reference
- * the Debian reference pair docker-registry + notary-server (memory store, local ECDSA signing),
- * used to check this harness against known-good servers.
+ * Wharf (startWharf(), trust API on the registry host, authentication on) by default; with
+ * WHARF_E2E_TRUST=reference the Debian reference pair docker-registry + notary-server (memory
+ * store, local ECDSA signing, no authentication), used to check this harness against known-good servers.
  */
-export async function startTrustTarget(): Promise<TrustTarget> {
+export async function startTrustTarget(opts: TrustTargetOptions = {}): Promise<TrustTarget> {
   const mode = process.env['WHARF_E2E_TRUST'] ?? 'wharf';
   if (mode === 'reference') return startReferenceTrustTarget();
   if (mode !== 'wharf') throw new Error(`WHARF_E2E_TRUST must be "wharf" or "reference", not "${mode}"`);
-  const wharf = await startWharf();
+  const wharf = await startWharf(opts.anonymousPull ? { env: { WHARF_AUTH__ANONYMOUS_PULL: 'true' } } : {});
   if (wharf.caPem === undefined) throw new Error('startWharf() served no CA (expected HTTPS by default)');
   return {
     kind: 'wharf',
     registryHost: wharf.host,
     registryPort: wharf.port,
     caPem: wharf.caPem,
+    ...(wharf.credentials && { credentials: wharf.credentials }),
     fetchRegistry: wharf.fetch,
     fetchTrust: wharf.fetch,
     output: wharf.output,

@@ -3,11 +3,15 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Agent, fetch as undiciFetch, type RequestInit, type Response } from 'undici';
 import { freePort, waitFor } from './net.ts';
+import { RegistryLogin, type Credentials } from './registry-login.ts';
 import { spawnLogged } from './server-process.ts';
 import { tmpDir } from './tmp.ts';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const WHARF_BIN = join(REPO_ROOT, 'bin/wharf.mjs');
+
+/** The owner password startWharf configures unless told otherwise. */
+export const TEST_OWNER_PASSWORD = 'wharf-test-owner-password';
 
 export interface StartOptions {
   /** 'sqlite' (default) or a postgres:// URL. */
@@ -18,6 +22,11 @@ export interface StartOptions {
   dataDir?: string;
   /** Reuse a port (restart); default: a free one. */
   port?: number;
+  /**
+   * The owner's password on first start (WHARF_AUTH__OWNER_PASSWORD, which `env` may also set);
+   * default TEST_OWNER_PASSWORD. `false` configures none, so the server generates one and prints it.
+   */
+  ownerPassword?: string | false;
   env?: Record<string, string>;
   args?: string[];
 }
@@ -34,8 +43,17 @@ export interface WharfInstance {
   /** Path of that CA file (undefined with plainHttp). */
   caFile?: string;
   process: ChildProcess;
-  /** fetch against the instance, trusting its CA: fetch('/v2/'). */
+  /** The owner's login; undefined when the server generated the password (ownerPassword: false). */
+  credentials?: Credentials;
+  /**
+   * fetch against the instance, trusting its CA, logged in as the owner (Bearer tokens, see
+   * RegistryLogin) unless `init` carries an Authorization header: fetch('/v2/').
+   */
   fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** fetch without credentials. */
+  anonymousFetch(path: string, init?: RequestInit): Promise<Response>;
+  /** The Authorization header fetch would send for `path` (raw requests); undefined if none is needed. */
+  authorization(path: string): Promise<string | undefined>;
   /** What the server printed (stdout and stderr), for diagnostics. */
   output(): string;
   /** SIGTERM, wait for exit; removes the data dir if it was created by startWharf. */
@@ -55,7 +73,9 @@ export async function startWharf(opts: StartOptions = {}): Promise<WharfInstance
   if (opts.plainHttp) args.push('--no-tls');
   args.push(...(opts.args ?? []));
   const logPath = join(dataDir, `server-${port}-${Date.now()}.log`);
-  const { process: child, exited, output } = spawnLogged(process.execPath, args, logPath, { ...process.env, ...opts.env });
+  const password = opts.env?.['WHARF_AUTH__OWNER_PASSWORD'] ?? opts.ownerPassword ?? TEST_OWNER_PASSWORD;
+  const env = { ...process.env, ...(password === false ? {} : { WHARF_AUTH__OWNER_PASSWORD: password }), ...opts.env };
+  const { process: child, exited, output } = spawnLogged(process.execPath, args, logPath, env);
   const scheme = opts.plainHttp ? 'http' : 'https';
   const url = `${scheme}://${host}`;
 
@@ -90,6 +110,8 @@ export async function startWharf(opts: StartOptions = {}): Promise<WharfInstance
     await ownData?.remove();
     throw new Error(`wharf did not start: ${(err as Error).message}\n${printed}`);
   }
+  const credentials = password === false ? undefined : { username: 'owner', password };
+  const login = credentials && new RegistryLogin(doFetch, credentials);
   return {
     url,
     host,
@@ -98,7 +120,10 @@ export async function startWharf(opts: StartOptions = {}): Promise<WharfInstance
     caPem,
     caFile,
     process: child,
-    fetch: doFetch,
+    ...(credentials && { credentials }),
+    fetch: login ? (path, init) => login.fetch(path, init) : doFetch,
+    anonymousFetch: doFetch,
+    authorization: async (path) => login?.authorization(path),
     output,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');

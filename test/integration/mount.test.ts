@@ -11,6 +11,7 @@ import {
   uniqueRepo,
   withQuery,
 } from '../helpers/oci.ts';
+import { basicAuthorization } from '../helpers/registry-login.ts';
 
 // distribution-spec "Mounting a blob from another repository".
 forEachBackend('cross-repository mount', (ctx) => {
@@ -75,7 +76,9 @@ forEachBackend('cross-repository mount', (ctx) => {
       const from = uniqueRepo('mount-src');
       const to = uniqueRepo('mount-dst');
       const digest = await pushBlob(ctx.registry, from, randomBlob(55));
-      const res = await ctx.registry.fetch(`/v2/${to}/blobs/uploads/?mount=${digest}`, { method: 'POST' });
+      // Basic credentials carry all the owner may pull; a token would open only the repositories it names.
+      const authorization = basicAuthorization(ctx.registry.credentials!);
+      const res = await ctx.registry.fetch(`/v2/${to}/blobs/uploads/?mount=${digest}`, { method: 'POST', headers: { authorization } });
       await expectStatus(res, 201);
       assert.equal(res.headers.get('docker-content-digest'), digest);
       assert.equal(locationPath(ctx.registry, res.headers.get('location')), `/v2/${to}/blobs/${digest}`);

@@ -4,6 +4,7 @@ import { startWharf, WHARF_BIN, type WharfInstance } from '../helpers/wharf.ts';
 import { run } from '../helpers/run.ts';
 import { waitFor } from '../helpers/net.ts';
 import { pushImage, uniqueRepo } from '../helpers/oci.ts';
+import { basicAuthorization } from '../helpers/registry-login.ts';
 
 describe('operations endpoints and logs', () => {
   let reg: WharfInstance;
@@ -34,14 +35,16 @@ describe('operations endpoints and logs', () => {
   });
 
   it('logs each request with a request id and never the Authorization header', async () => {
-    const secret = 'c3VwZXJzZWNyZXQ6cGFzc3dvcmQ=';
-    await (await reg.fetch('/v2/', { headers: { authorization: `Basic ${secret}`, 'x-request-id': 'trace-42' } })).arrayBuffer();
+    const authorization = basicAuthorization(reg.credentials!);
+    const secret = authorization.slice('Basic '.length);
+    await (await reg.fetch('/v2/', { headers: { authorization, 'x-request-id': 'trace-42' } })).arrayBuffer();
     await waitFor('the request log line', async () => reg.output().includes('trace-42'));
     const line = reg.output().split('\n').find((l) => l.includes('trace-42'))!;
     const entry = JSON.parse(line) as { reqId: string; status: number; url: string };
     assert.equal(entry.reqId, 'trace-42');
     assert.equal(entry.status, 200);
     assert.ok(!reg.output().includes(secret));
+    assert.ok(!reg.output().includes(reg.credentials!.password));
   });
 });
 
