@@ -63,6 +63,9 @@ async function login(server: string | undefined, opts: LoginOptions): Promise<vo
   const target = server ?? opts.name;
   const known = findRegistry(config, target);
   if (target === undefined && known === undefined) throw new CliError('usage', 'name the registry to log in to: wharf login <host:port>');
+  if (server === undefined && known === undefined && !/[.:]/.test(target!)) {
+    throw new CliError('usage', `no registry named '${target}' was logged in to before: give its login server, wharf login <host:port>`);
+  }
   const { url, loginServer } = known && server === undefined ? known : parseServer(target!);
   const caFile = opts.caFile === undefined ? known?.caFile : resolve(opts.caFile);
   const endpoint: Endpoint = { url, caFile };
