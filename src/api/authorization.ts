@@ -1,4 +1,4 @@
-import { permissionsAtScope, type AssignmentScope } from '../auth/authorizer.ts';
+import { permissionsAtScope, registryPermissions, type AssignmentScope } from '../auth/authorizer.ts';
 import { toRoleAssignment } from '../auth/grant-facts.ts';
 import type { Permission } from '../auth/permissions.ts';
 import { WharfError } from '../errors/wharf-error.ts';
@@ -21,10 +21,16 @@ export class Authorization {
     this.#registryId = registryId;
   }
 
+  /**
+   * permissionsAtScope, plus at a repository scope the registry-wide view of assignments: Reader and
+   * Contributor view role assignments (spec 3) though their repository permissions do not say so.
+   */
   async heldAt(caller: Caller, scope: AssignmentScope): Promise<Set<Permission>> {
     const records = await this.#access.roleAssignments.byPrincipal(caller.objectId);
     const assignments = records.flatMap((r) => toRoleAssignment(r, this.#registryId) ?? []);
-    return permissionsAtScope(assignments, scope);
+    const held = permissionsAtScope(assignments, scope);
+    if (scope.kind === 'repository' && registryPermissions(assignments).has('access/read')) held.add('access/read');
+    return held;
   }
 
   /** Throws DENIED (403 AuthorizationFailed) unless the caller holds `permission` at `scope`. */
