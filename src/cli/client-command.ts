@@ -59,7 +59,7 @@ export function clientCommand<O extends object>(parent: Command, spec: ClientCom
   cmd.option('--ca-file <file>', 'PEM CA to trust for the registry (default: the one given to wharf login)');
   cmd.addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('json'));
   cmd.option('--query <jmespath>', 'JMESPath query applied to the result (jmespath.org)');
-  cmd.addHelpText('after', `\nExamples:\n${spec.examples.map((e) => `  ${e}`).join('\n')}\n`);
+  cmd.addHelpText('after', examplesText(spec.examples));
   cmd.action(async (...actionArgs: unknown[]) => {
     const command = actionArgs[actionArgs.length - 1] as Command;
     const opts = command.opts<GlobalOptions & O>();
@@ -87,6 +87,10 @@ export function clientCommand<O extends object>(parent: Command, spec: ClientCom
 }
 
 /** A command that only groups others (`wharf token credential`). */
-export function commandGroup(parent: Command, name: string, description: string): Command {
-  return parent.command(name).description(description);
+export function commandGroup(parent: Command, name: string, description: string, examples: readonly string[]): Command {
+  return parent.command(name).description(description).addHelpText('after', examplesText(examples));
+}
+
+function examplesText(examples: readonly string[]): string {
+  return `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}\n`;
 }

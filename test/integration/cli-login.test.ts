@@ -161,7 +161,7 @@ describe('wharf login / logout (real CLI against a real Wharf with auth enabled)
 
   it('every command has --help with examples', async () => {
     const cli = await newCli();
-    for (const command of [['login'], ['logout'], ['show'], ['update'], ['credential', 'renew'], ['role', 'assignment', 'create'], ['ad', 'user', 'create'], ['ad', 'sp', 'create-for-rbac'], ['scope-map', 'create'], ['token', 'credential', 'generate']]) {
+    for (const command of [['login'], ['logout'], ['show'], ['update'], ['credential', 'renew'], ['role', 'assignment', 'create'], ['ad', 'user', 'create'], ['ad', 'sp', 'create-for-rbac'], ['scope-map', 'create'], ['token', 'credential', 'generate'], ['token'], ['ad'], ['ad', 'sp'], ['role', 'assignment'], ['credential']]) {
       const res = await cli.run([...command, '--help']);
       assert.equal(res.code, 0, `${command.join(' ')}: ${res.stderr}`);
       assert.match(res.stdout, /Examples:\n {2}wharf /, command.join(' '));

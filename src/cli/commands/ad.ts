@@ -11,9 +11,12 @@ const path = (collection: string, id: string) => `/${collection}/${encodeURIComp
  * credentials from WHARF_USERNAME/WHARF_PASSWORD only.
  */
 export function registerAdCommands(program: Command): void {
-  const ad = commandGroup(program, 'ad', "the registry's users and service principals");
-  registerUserCommands(commandGroup(ad, 'user', 'users: people who log in with a password'));
-  registerServicePrincipalCommands(commandGroup(ad, 'sp', 'service principals: applications and CI, logging in with appId and secret'));
+  const ad = commandGroup(program, 'ad', "the registry's users and service principals", ['wharf ad user list -o table', 'wharf ad sp list -o table']);
+  registerUserCommands(commandGroup(ad, 'user', 'users: people who log in with a password', ['wharf ad user create --user-principal-name alice', 'wharf ad user list -o table']));
+  registerServicePrincipalCommands(commandGroup(ad, 'sp', 'service principals: applications and CI, logging in with appId and secret', [
+    'wharf ad sp create-for-rbac --name ci --role AcrPush',
+    'wharf ad sp list --query "[].appId" -o tsv',
+  ]));
 }
 
 function registerUserCommands(user: Command): void {
@@ -132,7 +135,7 @@ function registerServicePrincipalCommands(sp: Command): void {
       return undefined;
     },
   });
-  const credential = commandGroup(sp, 'credential', "a service principal's secrets");
+  const credential = commandGroup(sp, 'credential', "a service principal's secrets", ['wharf ad sp credential reset --id "$APP_ID"']);
   clientCommand<{ id: string; years?: number }>(credential, {
     name: 'reset',
     description: 'replace the secrets of a service principal with a new one (shown once); its logins end',

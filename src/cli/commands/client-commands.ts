@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerAdCommands } from './ad.ts';
+import { registerImportCommands } from './import.ts';
 import { registerLoginCommands } from './login.ts';
 import { registerRegistryCommands } from './registry.ts';
 import { registerRoleAssignmentCommands } from './role-assignment.ts';
@@ -14,4 +15,5 @@ export function registerClientCommands(program: Command): void {
   registerAdCommands(program);
   registerScopeMapCommands(program);
   registerTokenCommands(program);
+  registerImportCommands(program);
 }

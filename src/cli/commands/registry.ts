@@ -30,7 +30,7 @@ export function registerRegistryCommands(program: Command): void {
     },
   });
 
-  const credential = commandGroup(program, 'credential', "the admin account's passwords");
+  const credential = commandGroup(program, 'credential', "the admin account's passwords", ['wharf credential show', 'wharf credential renew --password-name password']);
   clientCommand(credential, {
     name: 'show',
     description: "show the admin account's user name and passwords (needs --admin-enabled true)",

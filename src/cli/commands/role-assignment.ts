@@ -22,7 +22,12 @@ const SCOPE_HELP = 'registry id, or <registry id>/repositories/<repo> (a trailin
 
 /** `wharf role assignment create|list|delete` (az role assignment, spec 3 and 7). */
 export function registerRoleAssignmentCommands(program: Command): void {
-  const assignment = commandGroup(commandGroup(program, 'role', 'role-based access control'), 'assignment', 'who holds which role where');
+  const assignment = commandGroup(
+    commandGroup(program, 'role', 'role-based access control', ['wharf role assignment list --all -o table']),
+    'assignment',
+    'who holds which role where',
+    ['wharf role assignment create --assignee alice --role AcrPush', 'wharf role assignment list --assignee alice -o table'],
+  );
 
   clientCommand<Selectors & { assigneeObjectId?: string; assigneePrincipalType?: string }>(assignment, {
     name: 'create',

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { armActions, repositoryActions } from '../arguments.ts';
 import { CliError } from '../cli-error.ts';
-import { clientCommand } from '../client-command.ts';
+import { clientCommand, commandGroup } from '../client-command.ts';
 
 const ACTIONS_HELP = 'repository and its actions (content/read, content/write, content/delete, metadata/read, metadata/write, content/sign); repeatable';
 
@@ -22,7 +22,10 @@ const mapPath = (name: string) => `/scopeMaps/${encodeURIComponent(name)}`;
 
 /** `wharf scope-map create|update|list|show|delete` (az acr scope-map, spec 4). */
 export function registerScopeMapCommands(program: Command): void {
-  const scopeMap = program.command('scope-map').description('scope maps: the repository actions a token may use');
+  const scopeMap = commandGroup(program, 'scope-map', 'scope maps: the repository actions a token may use', [
+    'wharf scope-map create -n ci-push --repository team/app content/read content/write',
+    'wharf scope-map list -o table',
+  ]);
 
   clientCommand<{ name: string; repository?: string[]; description?: string }>(scopeMap, {
     name: 'create',

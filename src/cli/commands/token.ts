@@ -41,7 +41,10 @@ function expiryOptions(cmd: Command): Command {
 
 /** `wharf token create|update|list|show|delete` and `wharf token credential generate|delete` (az acr token, spec 2 and 7). */
 export function registerTokenCommands(program: Command): void {
-  const token = program.command('token').description('scoped tokens: data-plane logins limited to a scope map');
+  const token = commandGroup(program, 'token', 'scoped tokens: data-plane logins limited to a scope map', [
+    'wharf token create -n ci-pull --repository team/app content/read',
+    'wharf token list -o table',
+  ]);
 
   clientCommand<ExpiryOptions & { name: string; scopeMap?: string; repository?: string[]; status?: string; passwords: boolean }>(token, {
     name: 'create',
@@ -124,7 +127,7 @@ export function registerTokenCommands(program: Command): void {
     },
   });
 
-  const credential = commandGroup(token, 'credential', "a token's two passwords");
+  const credential = commandGroup(token, 'credential', "a token's two passwords", ['wharf token credential generate -n ci-pull --password1']);
   clientCommand<ExpiryOptions & { name: string; password1?: boolean; password2?: boolean }>(credential, {
     name: 'generate',
     description: 'generate new values for password1 and/or password2 (both by default); the old ones stop working at once',
