@@ -37,7 +37,7 @@ export async function serve(config: Config): Promise<void> {
   // The registry name and primary login server: the listen host:port (or the first configured trust host).
   const login = new LoginServer(hosts[0] ?? config.listen, hosts, tls ? 'https' : 'http');
   const registry = await RegistrySettings.open(stores.metadata.settings, config);
-  const auth = config.auth.enabled ? await setupAuth(config, stores.metadata, vault, login, registry) : undefined;
+  const auth = config.auth.enabled ? await setupAuth(config, stores.metadata, vault, login, registry, metrics) : undefined;
   const access: AccessGate = auth?.gate ?? OPEN_ACCESS;
   const trust = trustApi(config, stores.metadata, vault, hosts, access);
   const app = await buildApp(config, {

@@ -3,7 +3,9 @@ import type { MetadataStore } from '../storage/metadata-store.ts';
 import { GunPolicy } from '../trust/gun.ts';
 import type { KeyVault } from '../trust/key-vault.ts';
 import { bootstrapAuth, type BootstrapResult } from './bootstrap.ts';
+import { AuthEvents, type AuthCounters } from './auth-events.ts';
 import type { LoginServer } from './credentials.ts';
+import { FailureBackoff } from './failure-backoff.ts';
 import type { GrantContext } from './grant-facts.ts';
 import { IdentityResolver } from './identity.ts';
 import { TokenGate } from './token-gate.ts';
@@ -37,7 +39,9 @@ export interface AuthSurface {
  * and the owner user, then builds the token service, identity resolution and the /v2 gate over
  * the access stores. Tokens are issued for the login names (the listen host:port and others).
  */
-export async function setupAuth(config: Config, metadata: MetadataStore, vault: KeyVault, login: LoginServer, registry: RegistryRef): Promise<AuthSurface> {
+export async function setupAuth(
+  config: Config, metadata: MetadataStore, vault: KeyVault, login: LoginServer, registry: RegistryRef, counters: AuthCounters,
+): Promise<AuthSurface> {
   const { access } = metadata;
   const { ownerPassword, ownerPasswordFile } = config.auth;
   const bootstrap = await bootstrapAuth({
@@ -60,5 +64,7 @@ export async function setupAuth(config: Config, metadata: MetadataStore, vault: 
     refreshTtlSeconds: config.auth.refreshTokenSeconds,
   });
   const identity = new IdentityResolver({ access, vault, refreshTokens: tokens });
-  return { gate: new TokenGate({ tokens, identity, grants, login }), endpoint: { tokens, identity, login }, bootstrap };
+  // One backoff for the token endpoint and /v2: a guesser gains nothing by switching between them.
+  const events = new AuthEvents(counters, new FailureBackoff());
+  return { gate: new TokenGate({ tokens, identity, grants, login, events }), endpoint: { tokens, identity, login, events }, bootstrap };
 }

@@ -1,11 +1,13 @@
 import type { FastifyRequest } from 'fastify';
 import { WharfError } from '../errors/wharf-error.ts';
 import type { AccessGate, AccessRequest } from './access-gate.ts';
+import { claimedSubject, describeAccess, type AuthEvents } from './auth-events.ts';
 import { challenge, type ChallengeError } from './challenge.ts';
 import { credentialsOf, type LoginServer } from './credentials.ts';
 import { grantFactsFor, type GrantContext } from './grant-facts.ts';
 import type { IdentityResolver } from './identity.ts';
 import { grantActions } from './permissions.ts';
+import { NULL_GUID } from './secrets.ts';
 import { formatScope } from './scopes.ts';
 import type { TokenService } from './token-service.ts';
 
@@ -14,11 +16,13 @@ export interface TokenGateDeps {
   readonly identity: IdentityResolver;
   readonly grants: GrantContext;
   readonly login: LoginServer;
+  readonly events: AuthEvents;
 }
 
 /** What the request's credentials allow: the granted actions for one requested entry. */
 type Grants = (entry: AccessRequest) => Promise<ReadonlySet<string>>;
-type Resolved = { ok: true; grants: Grants } | { ok: false; error?: ChallengeError };
+/** `principal`: who the credentials proved (a name, or a token's `sub`), for denial reports; undefined for anonymous. */
+type Resolved = { ok: true; principal?: string; grants: Grants } | { ok: false; error?: ChallengeError };
 
 /**
  * The /v2 access gate with token authentication (shared/specs/access-and-policy.md 1.1, 4):
@@ -39,7 +43,10 @@ export class TokenGate implements AccessGate {
     const resolved = await this.#resolve(req, access);
     if (!resolved.ok) throw this.#unauthorized(req, access, resolved.error);
     for (const entry of access) {
-      if (!(await allowed(entry, await resolved.grants(entry)))) throw this.#unauthorized(req, access, 'insufficient_scope');
+      if (await allowed(entry, await resolved.grants(entry))) continue;
+      // Anonymous callers get the same challenge as callers without credentials: not a denial (auth-events.ts).
+      if (resolved.principal !== undefined) this.#d.events.denied(req, { principal: resolved.principal, ...describeAccess([entry]) });
+      throw this.#unauthorized(req, access, 'insufficient_scope');
     }
   }
 
@@ -68,17 +75,26 @@ export class TokenGate implements AccessGate {
     if (credentials === undefined) return this.#anonymous(access);
     if (credentials.scheme === 'bearer') {
       const verified = await this.#d.tokens.verifyAccessToken(credentials.token, { service });
-      if (!verified.ok) return { ok: false, error: 'invalid_token' };
-      return { ok: true, grants: async (entry) => new Set(verified.access.filter((a) => a.type === entry.type && a.name === entry.name).flatMap((a) => a.actions)) };
+      if (!verified.ok) {
+        await this.#d.events.refused(req, { credential: 'access_token', reason: verified.reason, principal: claimedSubject(credentials.token), ...describeAccess(access) });
+        return { ok: false, error: 'invalid_token' };
+      }
+      // An anonymous token (`sub` "") is anonymous here too.
+      return { ok: true, ...(verified.subject === '' ? {} : { principal: verified.subject }), grants: async (entry) => new Set(verified.access.filter((a) => a.type === entry.type && a.name === entry.name).flatMap((a) => a.actions)) };
     }
-    if (credentials.scheme === 'unsupported') return { ok: false };
-    const result = await this.#d.identity.authenticate({ username: credentials.username, password: credentials.password, service });
+    if (credentials.scheme === 'unsupported') {
+      await this.#d.events.refused(req, { credential: 'header', reason: 'unsupported_scheme', ...describeAccess(access) });
+      return { ok: false };
+    }
+    const { username, password } = credentials;
+    const result = await this.#d.identity.authenticate({ username, password, service });
     if (!result.ok) {
-      req.log.info({ reason: result.reason }, 'credentials refused');
+      const credential = username === NULL_GUID ? 'refresh_token' : 'password';
+      await this.#d.events.refused(req, { credential, reason: result.reason, principal: username, ...describeAccess(access) });
       return { ok: false };
     }
     const facts = await grantFactsFor(result.principal, this.#d.grants);
-    return { ok: true, grants: async (entry) => new Set(grantActions({ type: entry.type, name: entry.name, actions: new Set(entry.actions) }, facts)) };
+    return { ok: true, principal: result.principal.name, grants: async (entry) => new Set(grantActions({ type: entry.type, name: entry.name, actions: new Set(entry.actions) }, facts)) };
   }
 
   /** No credentials: only anonymous pull, when enabled; `GET /v2/` always needs a credential (spec 1.1). */

@@ -1,14 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ociErrorBody, toWharfError } from '../errors/render.ts';
 import { WharfError } from '../errors/wharf-error.ts';
+import type { AuthEvents, CredentialKind } from './auth-events.ts';
 import { credentialsOf, type LoginServer } from './credentials.ts';
 import type { IdentityResolver, Principal } from './identity.ts';
+import { NULL_GUID } from './secrets.ts';
 import type { IssueResult, TokenGrant, TokenService } from './token-service.ts';
 
 export interface TokenRouteDeps {
   readonly tokens: TokenService;
   readonly identity: IdentityResolver;
   readonly login: LoginServer;
+  readonly events: AuthEvents;
 }
 
 const FORM_LIMIT = 64 * 1024;
@@ -41,12 +44,19 @@ export async function tokenRoutes(app: FastifyInstance, opts: { deps: TokenRoute
     const query = new URL(req.url, 'http://localhost').searchParams;
     const service = serviceOf(query.get('service'), deps.login);
     const credentials = credentialsOf(req);
+    const scopes = query.getAll('scope');
     let principal: Principal | undefined;
     if (credentials !== undefined) {
-      if (credentials.scheme !== 'basic') throw new WharfError('UNAUTHORIZED');
-      principal = await authenticated(req, deps.identity.authenticate({ ...credentials, service }));
+      if (credentials.scheme !== 'basic') {
+        await deps.events.refused(req, { credential: 'header', reason: 'unsupported_scheme', action: 'token', resource: resourceOf(scopes, service) });
+        throw new WharfError('UNAUTHORIZED');
+      }
+      const { username } = credentials;
+      principal = await authenticated(req, deps, deps.identity.authenticate({ ...credentials, service }), {
+        credential: username === NULL_GUID ? 'refresh_token' : 'password', principal: username, resource: resourceOf(scopes, service),
+      });
     }
-    const result = await deps.tokens.issue({ service, scopes: query.getAll('scope'), principal, offline: false, grant: 'get' });
+    const result = await deps.tokens.issue({ service, scopes, principal, offline: false, grant: 'get' });
     const { token, access_token, expires_in, issued_at } = issued(result).response;
     send(reply, { token, access_token, expires_in, issued_at });
   });
@@ -58,16 +68,19 @@ export async function tokenRoutes(app: FastifyInstance, opts: { deps: TokenRoute
     const grantType = form.get('grant_type');
     let principal: Principal;
     let grant: TokenGrant;
+    const resource = resourceOf(form.getAll('scope'), service);
     if (grantType === 'password') {
       const username = form.get('username');
       const password = form.get('password');
       if (!username || password === null) throw new OAuthError('invalid_request', 'username and password are required');
-      principal = await authenticated(req, deps.identity.authenticate({ username, password, service }));
+      principal = await authenticated(req, deps, deps.identity.authenticate({ username, password, service }), {
+        credential: username === NULL_GUID ? 'refresh_token' : 'password', principal: username, resource,
+      });
       grant = principal.via === 'refresh_token' ? 'refresh_token' : 'password';
     } else if (grantType === 'refresh_token') {
       const refresh = form.get('refresh_token');
       if (!refresh) throw new OAuthError('invalid_request', 'refresh_token is required');
-      principal = await authenticated(req, deps.identity.fromRefreshToken(refresh, service));
+      principal = await authenticated(req, deps, deps.identity.fromRefreshToken(refresh, service), { credential: 'refresh_token', resource });
       grant = 'refresh_token';
     } else {
       throw new OAuthError('unsupported_grant_type', 'grant_type must be password or refresh_token');
@@ -85,11 +98,22 @@ function serviceOf(service: string | null, login: LoginServer): string {
   return service;
 }
 
-async function authenticated(req: FastifyRequest, pending: ReturnType<IdentityResolver['authenticate']>): Promise<Principal> {
+/** The principal, or a 401 once the refusal is reported (and its backoff waited out). */
+async function authenticated(
+  req: FastifyRequest,
+  deps: TokenRouteDeps,
+  pending: ReturnType<IdentityResolver['authenticate']>,
+  tried: { credential: CredentialKind; principal?: string; resource: string },
+): Promise<Principal> {
   const result = await pending;
   if (result.ok) return result.principal;
-  req.log.info({ reason: result.reason }, 'token request refused');
+  await deps.events.refused(req, { ...tried, reason: result.reason, action: 'token' });
   throw new WharfError('UNAUTHORIZED');
+}
+
+/** What a token request asked for, as the auth events name it: its scopes, or the registry. */
+function resourceOf(scopes: readonly string[], service: string): string {
+  return scopes.length === 0 ? service : scopes.join(' ');
 }
 
 function issued(result: IssueResult): Extract<IssueResult, { ok: true }> {

@@ -18,6 +18,23 @@ export class Metrics {
   });
   readonly bytesIn = new Counter({ name: 'wharf_bytes_received_total', help: 'Blob and manifest bytes received', registers: [this.registry] });
   readonly bytesOut = new Counter({ name: 'wharf_bytes_sent_total', help: 'Blob and manifest bytes sent', registers: [this.registry] });
+  readonly authFailures = new Counter({
+    name: 'wharf_auth_failures_total',
+    help: 'Refused credentials by reason and kind (password, refresh_token, access_token, header)',
+    labelNames: ['reason', 'credential'] as const,
+    registers: [this.registry],
+  });
+  readonly authzDenials = new Counter({
+    name: 'wharf_authz_denials_total',
+    help: 'Valid credentials refused for lacking the asked action, by action',
+    labelNames: ['action'] as const,
+    registers: [this.registry],
+  });
+  readonly authDelayed = new Counter({
+    name: 'wharf_auth_delayed_total',
+    help: 'Failing authentication responses held back by the per-source and per-user backoff',
+    registers: [this.registry],
+  });
 
   constructor(uploadsInFlight: () => number) {
     new Gauge({

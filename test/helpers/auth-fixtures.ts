@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import type { RequestInit, Response } from 'undici';
+import { readFileSync } from 'node:fs';
+import { SignJWT, type JWTPayload } from 'jose';
+import { Agent, fetch as undiciFetch, type RequestInit, type Response } from 'undici';
+import { TokenKeys } from '../../src/auth/token-keys.ts';
 import { ROLES, type RoleName } from '../../src/auth/roles.ts';
 import { adminPasswordAad, hashPassword, newGuid } from '../../src/auth/secrets.ts';
 import { loadConfig } from '../../src/config/load.ts';
@@ -11,23 +14,59 @@ import type { WharfInstance } from './wharf.ts';
 
 export const NULL_GUID_USER = '00000000-0000-0000-0000-000000000000';
 
-/** The start options that turn token authentication on with a known owner password. */
-export const OWNER_PASSWORD = 'owner-password-for-tests';
-export const AUTH_ENV: Readonly<Record<string, string>> = { WHARF_AUTH__ENABLED: 'true', WHARF_AUTH__OWNER_PASSWORD: OWNER_PASSWORD };
+/** The owner password startWharf configures by default (wharf.ts TEST_OWNER_PASSWORD). */
+export const OWNER_PASSWORD = 'wharf-test-owner-password';
+/**
+ * The environment of an authenticated registry with the trust API on (content trust policy
+ * `enabled` at first start), whose owner logs in with OWNER_PASSWORD.
+ */
+export const AUTH_ENV: Readonly<Record<string, string>> = {
+  WHARF_AUTH__ENABLED: 'true', WHARF_AUTH__OWNER_PASSWORD: OWNER_PASSWORD, WHARF_TRUST__POLICY: 'enabled',
+};
 
 export const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 export const OWNER = basic('owner', OWNER_PASSWORD);
 
-/** The registry seen through one Authorization header (none: anonymous). */
-export function as(wharf: WharfInstance, authorization?: string): Registry {
+/** The registry seen through one Authorization header (anonymous requests: SourceAddress). */
+export function as(wharf: WharfInstance, authorization: string): Registry {
   return {
     url: wharf.url,
-    fetch: (path: string, init: RequestInit = {}) => {
-      const headers = { ...(init.headers as Record<string, string> | undefined) };
-      if (authorization !== undefined) headers['authorization'] = authorization;
-      return wharf.fetch(path, { ...init, headers });
-    },
+    fetch: (path: string, init: RequestInit = {}) =>
+      wharf.fetch(path, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization } }),
   };
+}
+
+/**
+ * Requests to the instance from another loopback source address (127.0.0.0/8 all reaches it on
+ * Linux), so that per-source state such as the failure backoff is the test's own.
+ */
+export class SourceAddress {
+  readonly #agent: Agent;
+
+  constructor(private readonly wharf: WharfInstance, readonly address: string) {
+    const ca = wharf.caFile === undefined ? undefined : readFileSync(wharf.caFile, 'utf8');
+    this.#agent = new Agent({ localAddress: address, ...(ca === undefined ? {} : { connect: { ca } }) });
+  }
+
+  /** The registry seen from this address through one Authorization header (none: anonymous). */
+  as(authorization?: string): Registry & { host: string; output(): string; stop(): Promise<void> } {
+    const { wharf } = this;
+    return {
+      url: wharf.url,
+      host: wharf.host,
+      output: () => wharf.output(),
+      stop: async () => {},
+      fetch: (path: string, init: RequestInit = {}) => {
+        const headers = { ...(init.headers as Record<string, string> | undefined) };
+        if (authorization !== undefined) headers['authorization'] = authorization;
+        return undiciFetch(wharf.url + path, { ...init, headers, dispatcher: this.#agent });
+      },
+    };
+  }
+
+  close(): Promise<void> {
+    return this.#agent.close();
+  }
 }
 
 /** GET /oauth2/token with Basic credentials: the access token (asserting 200). */
@@ -38,10 +77,15 @@ export async function tokenFor(wharf: WharfInstance, authorization: string, scop
   return (JSON.parse(text) as { token: string }).token;
 }
 
-export function requestToken(wharf: WharfInstance, authorization: string | undefined, scopes: readonly string[]): Promise<Response> {
+export function requestToken(wharf: WharfInstance, authorization: string, scopes: readonly string[]): Promise<Response> {
+  return wharf.fetch(tokenPath(wharf, scopes), { headers: { authorization } });
+}
+
+/** `/oauth2/token?service=<host>&scope=…` */
+export function tokenPath(wharf: WharfInstance, scopes: readonly string[]): string {
   const query = new URLSearchParams({ service: wharf.host });
   for (const s of scopes) query.append('scope', s);
-  return wharf.fetch(`/oauth2/token?${query}`, authorization === undefined ? {} : { headers: { authorization } });
+  return `/oauth2/token?${query}`;
 }
 
 /** POST /oauth2/token with a form (fields repeated for arrays). */
@@ -136,6 +180,21 @@ export class AccessSeed {
     assert.ok(account);
     const password = this.vault.open(account.sealedPassword, adminPasswordAad(account.username, 'password')).toString('utf8');
     return { username: account.username, password };
+  }
+
+  /**
+   * Signs `claims` as given with the server's own token key (ES256 and its kid), for tokens only a
+   * bug or a stolen key could make (expired, other audience, other issuer); also its public key PEM.
+   */
+  async serverKey(): Promise<{ kid: string; publicKeyPem: string; sign(claims: JWTPayload): Promise<string> }> {
+    const { kid, privateKey } = await new TokenKeys(this.metadata.access.signingKeys, this.vault).signingKey();
+    const record = await this.metadata.access.signingKeys.get(kid);
+    assert.ok(record);
+    return {
+      kid,
+      publicKeyPem: record.publicKey,
+      sign: (claims) => new SignJWT(claims).setProtectedHeader({ typ: 'JWT', alg: 'ES256', kid }).sign(privateKey),
+    };
   }
 
   close(): Promise<void> {
