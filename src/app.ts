@@ -11,6 +11,7 @@ import { requestIdOf } from './http/request-context.ts';
 import type { BlobService } from './oci/blob-service.ts';
 import type { ManifestService } from './oci/manifest-service.ts';
 import { ociPlugin, type TrustHandler } from './oci/plugin.ts';
+import type { SignedServing } from './oci/signed-serving.ts';
 import type { UploadService } from './oci/upload-service.ts';
 import type { BlobStore } from './storage/blob-store.ts';
 import type { MetadataStore } from './storage/metadata-store.ts';
@@ -23,6 +24,8 @@ export interface AppDeps {
   blobs: BlobService;
   uploads: UploadService;
   manifests: ManifestService;
+  /** The content trust policy's `enforced` serving rules (spec 5.3). */
+  signedServing?: SignedServing;
   access: AccessGate;
   metrics: Metrics;
   https?: { cert: string; key: string };
@@ -98,6 +101,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       access: deps.access,
       metrics: deps.metrics,
       pageSize: config.limits.pageSize,
+      signed: deps.signedServing,
     },
     trust: deps.trust,
   });

@@ -23,6 +23,12 @@ import { TrustReadCache } from './trust/read-cache.ts';
 import { trustRoutes } from './trust/routes.ts';
 import { ServerKeysService } from './trust/server-keys-service.ts';
 import { TrustService } from './trust/trust-service.ts';
+import { ContentTrustAdmin } from './trust/content-trust-admin.ts';
+import { TrustPolicyReader } from './trust/policy.ts';
+import { invalidatingWrites, trustPolicyCheck } from './trust/policy-gate.ts';
+import { SignedTagsCache } from './trust/signed-tags-cache.ts';
+import { PolicySignedServing } from './oci/signed-serving.ts';
+import { isWharfError } from './errors/wharf-error.ts';
 
 /** Opens the stores, builds the app, listens, prints how to reach it, and drains on shutdown. */
 export async function serve(config: Config): Promise<void> {
@@ -39,21 +45,23 @@ export async function serve(config: Config): Promise<void> {
   const registry = await RegistrySettings.open(stores.metadata.settings, config);
   const auth = config.auth.enabled ? await setupAuth(config, stores.metadata, vault, login, registry, metrics) : undefined;
   const access: AccessGate = auth?.gate ?? OPEN_ACCESS;
-  const trust = trustApi(config, stores.metadata, vault, hosts, access);
+  const trust = trustApi(config, stores.metadata, vault, hosts, access, registry);
+  const manifests = new ManifestService(stores.metadata, config.limits.manifestBytes, manifestCacheFor(config));
   const app = await buildApp(config, {
     logger,
     metadata: stores.metadata,
     blobStore: stores.blobs,
     blobs: new BlobService(stores.metadata, stores.blobs),
     uploads,
-    manifests: new ManifestService(stores.metadata, config.limits.manifestBytes, manifestCacheFor(config)),
+    manifests,
+    signedServing: trust.signedServing(manifests),
     access,
     metrics,
     https: tls,
-    trust,
+    trust: trust.handler,
     ...(auth && {
       tokenEndpoint: auth.endpoint,
-      managementApi: managementApiDeps({ access: stores.metadata.access, vault, registry, endpoint: auth.endpoint }),
+      managementApi: managementApiDeps({ access: stores.metadata.access, vault, registry, endpoint: auth.endpoint, contentTrust: trust.admin }),
     }),
   });
   closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ err }) => {
@@ -65,18 +73,45 @@ export async function serve(config: Config): Promise<void> {
   process.stdout.write(banner(config, tls) + authBanner(auth));
 }
 
-/** The Notary v1 trust API on the registry's own host (shared/specs/notary-trust-api.md). */
-function trustApi(config: Config, metadata: MetadataStore, vault: KeyVault, hosts: string[], access: AccessGate): TrustHandler {
+/**
+ * The Notary v1 trust API on the registry's own host (shared/specs/notary-trust-api.md) under the
+ * content trust policy (access-and-policy.md 5): the gated routes, the policy's management side,
+ * and the `enforced` serving rules for the OCI routes.
+ */
+function trustApi(config: Config, metadata: MetadataStore, vault: KeyVault, hosts: string[], access: AccessGate, registry: RegistrySettings) {
   const cache = new TrustReadCache({ cacheLatest: isSingleNode(config), ttlMs: 5_000 });
   const service = new TrustService(metadata, new ServerKeysService(metadata, vault, config.trust.serverKeyType), cache);
-  return trustRoutes({
+  const gunPolicy = new GunPolicy(hosts);
+  const policy = new TrustPolicyReader(() => registry.trustPolicyText());
+  // One node sees every trust write itself; with several, another node's publish shows within a second.
+  const signedTags = new SignedTagsCache(metadata.trust, service, { hosts, recheckMs: isSingleNode(config) ? 30_000 : 1_000 });
+  const routes = trustRoutes({
     service,
-    gunPolicy: new GunPolicy(hosts),
+    gunPolicy,
     access,
     maxPublishBytes: 100 * 1024 * 1024,
     currentMaxAgeSeconds: config.trust.currentMaxAgeSeconds,
     consistentMaxAgeSeconds: config.trust.consistentMaxAgeSeconds,
+    policyCheck: trustPolicyCheck(policy, registry.name),
   });
+  const handler: TrustHandler = invalidatingWrites(routes, gunPolicy, signedTags);
+  const admin = new ContentTrustAdmin({
+    store: {
+      read: async () => (await registry.current()).trustPolicy,
+      write: async (text) => void (await registry.update({ trustPolicy: text })),
+    },
+    docs: metadata.trust,
+    deleteGun: (gun) => service.delete(gun),
+    signedTags,
+  });
+  const signedServing = (manifests: ManifestService) =>
+    new PolicySignedServing(policy, signedTags, (repo, digest) => manifests.get(repo, { kind: 'digest', digest }).catch(absentAsUndefined));
+  return { handler, admin, signedServing };
+}
+
+function absentAsUndefined(err: unknown): undefined {
+  if (isWharfError(err) && (err.code === 'MANIFEST_UNKNOWN' || err.code === 'NAME_UNKNOWN')) return undefined;
+  throw err;
 }
 
 /** SQLite metadata means one node: this process makes every change, so it may cache what changes. */

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest, RawServerDefault, FastifyBaseLogg
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AccessRecords } from '../storage/metadata-store.ts';
+import type { ContentTrustAdmin } from '../trust/content-trust-admin.ts';
 import type { KeyVault } from '../trust/key-vault.ts';
 import type { Authorization } from './authorization.ts';
 import type { Caller } from './caller.ts';
@@ -14,6 +15,8 @@ export interface ApiContext {
   /** Opens and seals the admin account's passwords. */
   readonly vault: KeyVault;
   readonly authz: Authorization;
+  /** The content trust policy and its data consequences (spec 5). */
+  readonly contentTrust: ContentTrustAdmin;
   /** The primary login server (host:port), shown as `loginServer`. */
   readonly loginServer: string;
   readonly now: () => number;

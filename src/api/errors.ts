@@ -16,6 +16,7 @@ const ARM_CODES: Partial<Record<ErrorCode, string>> = {
   NOT_FOUND_RESOURCE: 'NotFound',
   NOT_FOUND: 'NotFound',
   CONFLICT: 'Conflict',
+  CONTENT_TRUST_DISABLE_NOT_CONFIRMED: 'ContentTrustDisableNotConfirmed',
   UNAVAILABLE: 'ServiceUnavailable',
 };
 

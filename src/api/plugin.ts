@@ -2,6 +2,7 @@ import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { TokenRouteDeps } from '../auth/token-routes.ts';
 import { WharfError } from '../errors/wharf-error.ts';
 import type { AccessRecords } from '../storage/metadata-store.ts';
+import type { ContentTrustAdmin } from '../trust/content-trust-admin.ts';
 import type { KeyVault } from '../trust/key-vault.ts';
 import { Authorization } from './authorization.ts';
 import { authenticateCaller, type CallerDeps } from './caller.ts';
@@ -9,6 +10,7 @@ import { setCaller, type ApiApp, type ApiContext, type ApiRoutes } from './conte
 import { sendArmError } from './errors.ts';
 import { openApiDocument, type DocumentedRoute } from './openapi.ts';
 import type { RegistrySettings } from './registry-settings.ts';
+import { contentTrustRoutes } from './registry/content-trust-routes.ts';
 import { registryRoutes } from './registry/routes.ts';
 import { roleAssignmentRoutes } from './role-assignments/routes.ts';
 import { scopeMapRoutes } from './scope-maps/routes.ts';
@@ -23,16 +25,18 @@ export interface ManagementApiDeps {
 }
 
 /** The API over the access stores, with the token service and identity resolution of setupAuth. */
-export function managementApiDeps(opts: { access: AccessRecords; vault: KeyVault; registry: RegistrySettings; endpoint: TokenRouteDeps }): ManagementApiDeps {
-  const { access, vault, registry, endpoint } = opts;
+export function managementApiDeps(opts: {
+  access: AccessRecords; vault: KeyVault; registry: RegistrySettings; endpoint: TokenRouteDeps; contentTrust: ContentTrustAdmin;
+}): ManagementApiDeps {
+  const { access, vault, registry, endpoint, contentTrust } = opts;
   const authz = new Authorization(access, registry.id);
   return {
-    ctx: { access, registry, vault, authz, loginServer: endpoint.login.primary, now: Date.now },
+    ctx: { access, registry, vault, authz, contentTrust, loginServer: endpoint.login.primary, now: Date.now },
     callers: { identity: endpoint.identity, tokens: endpoint.tokens, login: endpoint.login, access },
   };
 }
 
-const RESOURCES: readonly ApiRoutes[] = [registryRoutes, userRoutes, servicePrincipalRoutes, roleAssignmentRoutes, scopeMapRoutes, tokenRoutes];
+const RESOURCES: readonly ApiRoutes[] = [registryRoutes, contentTrustRoutes, userRoutes, servicePrincipalRoutes, roleAssignmentRoutes, scopeMapRoutes, tokenRoutes];
 const OPENAPI_URL = '/api/openapi.json';
 
 /**

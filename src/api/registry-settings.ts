@@ -1,6 +1,7 @@
 import { newGuid } from '../auth/secrets.ts';
 import type { Config } from '../config/schema.ts';
 import type { RegistrySettingsChange, RegistrySettingsRecord, RegistrySettingsStore } from '../storage/metadata-store.ts';
+import { serializeTrustPolicy } from '../trust/policy.ts';
 import { registryResourceId } from './resource-ids.ts';
 
 // anonymousPullEnabled is read at every anonymous token request and /v2 check. A change made on
@@ -23,11 +24,14 @@ export class RegistrySettings {
 
   /**
    * The record made at first start (installation id generated, anonymousPullEnabled seeded from
-   * auth.anonymousPull), or the existing one. Refuses a registry.name other than the stored one:
+   * auth.anonymousPull, the content trust policy from trust.policy), or the existing one. Refuses a registry.name other than the stored one:
    * the name is part of every resource id and the admin account's login name.
    */
   static async open(store: RegistrySettingsStore, config: Config): Promise<RegistrySettings> {
-    const record = await store.ensure({ installationId: newGuid(), name: config.registry.name, anonymousPullEnabled: config.auth.anonymousPull });
+    let record = await store.ensure({ installationId: newGuid(), name: config.registry.name, anonymousPullEnabled: config.auth.anonymousPull });
+    if (record.trustPolicy === undefined) {
+      record = (await store.update({ trustPolicy: serializeTrustPolicy({ status: config.trust.policy, overrides: [] }) })) ?? record;
+    }
     if (record.name !== config.registry.name) {
       throw new Error(`registry.name is "${config.registry.name}" but this installation's registry was named "${record.name}" at first start; the name cannot change`);
     }
@@ -62,6 +66,11 @@ export class RegistrySettings {
 
   async anonymousPullEnabled(): Promise<boolean> {
     return (await this.current({ cached: true })).anonymousPullEnabled;
+  }
+
+  /** The stored content trust policy text (src/trust/policy.ts), at most CACHE_MS old. */
+  async trustPolicyText(): Promise<string | undefined> {
+    return (await this.current({ cached: true })).trustPolicy;
   }
 
   async update(change: RegistrySettingsChange): Promise<RegistrySettingsRecord> {

@@ -79,6 +79,11 @@ export const ConfigSchema = Type.Object(
           maximum: 31_536_000,
           description: 'Cache-Control max-age of metadata fetched by checksum or version (immutable bytes)',
         }),
+        policy: Type.Enum(['disabled', 'enabled', 'enforced'], {
+          default: 'disabled',
+          description:
+            "the registry's content trust policy at first start (later: wharf config content-trust update): disabled (no trust API, as ACR's default), enabled (trust API; everything served), enforced (only signed content served)",
+        }),
       },
       section,
     ),

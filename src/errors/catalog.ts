@@ -38,6 +38,10 @@ export const CATALOG = {
   CONFLICT: { status: 409, message: 'the resource conflicts with an existing one' },
   INVALID_REQUEST: { status: 400, message: 'the request is invalid' },
   NOT_FOUND_RESOURCE: { status: 404, message: 'the resource was not found' },
+  CONTENT_TRUST_DISABLE_NOT_CONFIRMED: {
+    status: 409,
+    message: 'disabling content trust deletes trust data irreversibly; confirm with the header x-wharf-confirm: delete-trust-data',
+  },
   UNAVAILABLE: { status: 503, message: 'service unavailable' },
   UNKNOWN: { status: 500, message: 'unknown error' },
 } as const satisfies Record<string, { status: number; message: string; wire?: string }>;

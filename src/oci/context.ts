@@ -3,6 +3,7 @@ import type { AccessGate } from '../auth/access-gate.ts';
 import type { Metrics } from '../http/metrics.ts';
 import type { BlobService } from './blob-service.ts';
 import type { ManifestService } from './manifest-service.ts';
+import type { SignedServing } from './signed-serving.ts';
 import type { MatchedRoute } from './router.ts';
 import type { UploadService } from './upload-service.ts';
 
@@ -14,6 +15,8 @@ export interface OciDeps {
   metrics: Metrics;
   /** Largest page for tags, catalog and referrers. */
   pageSize: number;
+  /** The content trust policy's `enforced` rules (spec 5.3); absent: everything is served. */
+  signed?: SignedServing;
 }
 
 export interface OciContext {

@@ -195,7 +195,7 @@ export interface ServerKeys {
    * `record` becomes pending. Concurrent rotations all land; the last one is pending.
    */
   rotate(gun: Gun, role: ServerRole, record: ServerKeyRecord): Promise<void>;
-  /** After the GUN's trust data is deleted: its keys are retired (never listed or used again). */
+  /** After the GUN's trust data is deleted: its keys are retired (never listed or used again) and their private keys erased. */
   retireGun(gun: Gun): Promise<void>;
 }
 

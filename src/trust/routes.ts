@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessGate, AccessRequest } from '../auth/access-gate.ts';
 import { WharfError } from '../errors/wharf-error.ts';
 import { readSmallBody } from '../http/body.ts';
+import type { RepoName } from '../oci/names.ts';
 import type { TrustHandler } from '../oci/plugin.ts';
 import { GunPolicy } from './gun.ts';
 import { parseMultipart } from './multipart.ts';
@@ -18,6 +19,8 @@ export interface TrustRouteOptions {
   /** Cache-Control max-age of files fetched by role name, and by checksum or version (spec 2.5). */
   currentMaxAgeSeconds: number;
   consistentMaxAgeSeconds: number;
+  /** The content trust policy's refusal (policy-gate.ts), asked once the caller is authorized; `undefined`: the registry-wide changefeed. */
+  policyCheck?: (repo: RepoName | undefined) => Promise<void>;
 }
 
 /** Maps /v2/<gun>/_trust/... and /v2/_trust/changefeed onto the trust service (spec section 3). */
@@ -33,6 +36,7 @@ export function trustRoutes(opts: TrustRouteOptions): TrustHandler {
     }
     // Trust routes are authorized on the GUN, never the repository name (spec 1.1, 4).
     await opts.access.require(req, [{ type: 'repository', name: parsed.gun, actions: actionsFor(path, req.method) }]);
+    await opts.policyCheck?.(parsed.repo);
     return serve(opts, req, reply, parsed.gun, path);
   };
 }
@@ -66,6 +70,7 @@ async function serve(opts: TrustRouteOptions, req: FastifyRequest, reply: Fastif
 async function globalChangefeed(opts: TrustRouteOptions, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   if (req.method !== 'GET') throw new WharfError('METADATA_NOT_FOUND');
   await opts.access.require(req, [{ type: 'registry', name: 'catalog', actions: ['*'] }]);
+  await opts.policyCheck?.(undefined);
   sendJsonBody(reply, changefeedBody(await opts.service.changes(changefeedQuery(req))));
 }
 

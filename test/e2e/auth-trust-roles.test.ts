@@ -65,7 +65,7 @@ describe('DCT signed push by role (docker 28, own dockerd, Wharf with auth)', { 
 
   before(async () => {
     await requireDockerCli();
-    wharf = await startWharf({ env: { WHARF_AUTH__ENABLED: 'true' } });
+    wharf = await startWharf({ env: { WHARF_AUTH__ENABLED: 'true', WHARF_TRUST__POLICY: 'enabled' } });
     assert.ok(wharf.credentials, 'startWharf() runs with authentication on and knows the owner login');
     cleanups.push(() => wharf.stop());
     cleanups.push(await forwardIpv6Loopback(wharf.port));

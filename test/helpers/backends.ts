@@ -1,6 +1,6 @@
 import { after, before, describe } from 'node:test';
 import { createTestDatabase } from './postgres.ts';
-import { startWharf, type WharfInstance } from './wharf.ts';
+import { startWharf, type StartOptions, type WharfInstance } from './wharf.ts';
 
 export type MetadataBackend = 'sqlite' | 'postgres';
 export const METADATA_BACKENDS: readonly MetadataBackend[] = ['sqlite', 'postgres'];
@@ -14,16 +14,17 @@ export interface BackendContext {
 /**
  * Declares `describe('<name> [<backend>]')` once per metadata backend. Each block starts one Wharf
  * in before() (with a fresh PostgreSQL database for postgres) and stops it, dropping the database,
- * in after(); the tests inside share that server, so they must use their own repositories.
+ * in after(); the tests inside share that server, so they must use their own repositories. `start`
+ * adds startWharf options (environment, arguments) to both.
  */
-export function forEachBackend(name: string, body: (ctx: BackendContext) => void): void {
+export function forEachBackend(name: string, body: (ctx: BackendContext) => void, start: StartOptions = {}): void {
   for (const backend of METADATA_BACKENDS) {
     describe(`${name} [${backend}]`, () => {
       let instance: WharfInstance | undefined;
       let database: { url: string; drop(): Promise<void> } | undefined;
       before(async () => {
         if (backend === 'postgres') database = await createTestDatabase();
-        instance = await startWharf(database ? { metadata: database.url } : {});
+        instance = await startWharf(database ? { ...start, metadata: database.url } : start);
       });
       after(async () => {
         await instance?.stop();

@@ -47,13 +47,16 @@ export interface TrustContext {
   readonly server: TrustServer;
 }
 
+/** Seeds the content trust policy `enabled` (its default, disabled, serves no trust API). */
+export const TRUST_ENABLED_ENV = { WHARF_TRUST__POLICY: 'enabled' } as const;
+
 /**
- * Declares the suite once per metadata backend against Wharf, or once against the reference
+ * Declares the suite once per metadata backend against Wharf (content trust enabled), or once against the reference
  * notary-server when WHARF_TRUST_IT=reference. Tests share the server, so each uses its own GUN.
  */
 export function forEachTrustBackend(name: string, body: (ctx: TrustContext) => void): void {
   if (!IS_REFERENCE) {
-    forEachBackend(name, (ctx) => body({ backend: ctx.backend, get server() { return ctx.registry; } }));
+    forEachBackend(name, (ctx) => body({ backend: ctx.backend, get server() { return ctx.registry; } }), { env: TRUST_ENABLED_ENV });
     return;
   }
   describe(`${name} [reference]`, () => {

@@ -60,7 +60,8 @@ export async function startTrustTarget(opts: TrustTargetOptions = {}): Promise<T
   const mode = process.env['WHARF_E2E_TRUST'] ?? 'wharf';
   if (mode === 'reference') return startReferenceTrustTarget();
   if (mode !== 'wharf') throw new Error(`WHARF_E2E_TRUST must be "wharf" or "reference", not "${mode}"`);
-  const wharf = await startWharf(opts.anonymousPull ? { env: { WHARF_AUTH__ANONYMOUS_PULL: 'true' } } : {});
+  // The content trust policy enabled: its default (disabled) serves no trust API.
+  const wharf = await startWharf({ env: { WHARF_TRUST__POLICY: 'enabled', ...(opts.anonymousPull && { WHARF_AUTH__ANONYMOUS_PULL: 'true' }) } });
   if (wharf.caPem === undefined) throw new Error('startWharf() served no CA (expected HTTPS by default)');
   return {
     kind: 'wharf',

@@ -15,7 +15,7 @@ forEachAuthBackend('management API: registry, authentication, OpenAPI', ({ api }
     assert.match(registry.creationDate, ARM_TIME);
     assert.deepEqual({ ...registry, id: '', creationDate: '' }, {
       adminUserEnabled: false, anonymousPullEnabled: false, creationDate: '', id: '', location: 'local', loginServer: api.wharf.host, name: 'wharf',
-      policies: { trustPolicy: { status: 'enabled', type: 'Notary' } }, provisioningState: 'Succeeded', resourceGroup: 'default',
+      policies: { trustPolicy: { status: 'disabled', type: 'Notary' } }, provisioningState: 'Succeeded', resourceGroup: 'default',
       roleAssignmentMode: 'LegacyRegistryPermissions', sku: { name: 'Premium', tier: 'Premium' }, tags: {}, type: 'Wharf.ContainerRegistry/registries',
     });
   });

@@ -13,6 +13,7 @@ import {
   currentBytes,
   expectTrustError,
   forEachTrustBackend,
+  TRUST_ENABLED_ENV,
   getByChecksum,
   getByVersion,
   getServerKey,
@@ -111,6 +112,7 @@ describe('two Wharf processes sharing one PostgreSQL database', { skip: IS_REFER
       // key, as nodes of one deployment do; each keeps its own data directory.
       WHARF_TRUST__HOSTS: ports.map((p) => `127.0.0.1:${p}`).join(','),
       WHARF_TRUST__KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      ...TRUST_ENABLED_ENV,
     };
     for (const port of ports) nodes.push(await startWharf({ metadata: database.url, port, env }));
   });

@@ -1,17 +1,13 @@
 import type { Static } from 'typebox';
 import type { RegistrySettingsRecord } from '../../storage/metadata-store.ts';
+import { parseTrustPolicy } from '../../trust/policy.ts';
 import type { ApiContext } from '../context.ts';
 import { armTime, REGISTRY_TYPE, RESOURCE_GROUP } from '../resource-ids.ts';
 import type { AdminCredentials, Registry } from './schemas.ts';
 
-type TrustPolicy = Static<typeof Registry>['policies']['trustPolicy'];
-
-// The trust API is served unless a trust policy says otherwise (the content-trust policy comes later).
-const DEFAULT_TRUST_POLICY: TrustPolicy = { status: 'enabled', type: 'Notary' };
-
 /** The registry as `wharf show` prints it (spec 7). */
 export function presentRegistry(settings: RegistrySettingsRecord, adminUserEnabled: boolean, ctx: ApiContext): Static<typeof Registry> {
-  const trustPolicy = settings.trustPolicy === undefined ? DEFAULT_TRUST_POLICY : (JSON.parse(settings.trustPolicy) as TrustPolicy);
+  const trustPolicy = { status: parseTrustPolicy(settings.trustPolicy).status, type: 'Notary' as const };
   return {
     adminUserEnabled,
     anonymousPullEnabled: settings.anonymousPullEnabled,

@@ -1,5 +1,6 @@
 import { callerOf, type ApiRoutes } from '../context.ts';
 import { errors } from '../schemas.ts';
+import { confirmsDeletion } from './content-trust-routes.ts';
 import { presentAdminCredentials, presentRegistry } from './presenter.ts';
 import { AdminCredentials, Registry, RegistryUpdate, RenewRequest } from './schemas.ts';
 import { RegistryService } from './service.ts';
@@ -18,11 +19,15 @@ export const registryRoutes: ApiRoutes = async (app, { ctx }) => {
 
   app.patch('/registry', {
     schema: {
-      operationId: 'registry_update', summary: 'Change adminUserEnabled and anonymousPullEnabled (wharf update); registry/write', tags,
-      body: RegistryUpdate, response: { 200: Registry, ...errors(400) },
+      operationId: 'registry_update',
+      summary: 'Change adminUserEnabled, anonymousPullEnabled and the content trust policy (wharf update); registry/write. '
+        + 'Disabling content trust deletes trust data and needs the header x-wharf-confirm: delete-trust-data (response header x-wharf-trust-data-deleted: how many repositories lost it)',
+      tags,
+      body: RegistryUpdate, response: { 200: Registry, ...errors(400, 409) },
     },
-  }, async (req) => {
-    const view = await service.update(callerOf(req), req.body);
+  }, async (req, reply) => {
+    const view = await service.update(callerOf(req), req.body, confirmsDeletion(req));
+    if (view.trustDataDeleted !== undefined) reply.header('x-wharf-trust-data-deleted', view.trustDataDeleted);
     return presentRegistry(view.settings, view.adminUserEnabled, ctx);
   });
 

@@ -21,8 +21,24 @@ export const Registry = Type.Object({
   type: Type.Literal('Wharf.ContainerRegistry/registries'),
 });
 
+export const TrustStatus = Type.Enum(['disabled', 'enabled', 'enforced']);
+
+const PoliciesUpdate = Type.Object(
+  { trustPolicy: Type.Optional(Type.Object({ status: TrustStatus, type: Type.Optional(Type.Literal('Notary')) }, { additionalProperties: false })) },
+  { additionalProperties: false },
+);
+
+/**
+ * `wharf update`; the trust policy as ARM writes it (`properties.policies.trustPolicy`, spec 5.1)
+ * or flat like the other fields. Disabling needs the header x-wharf-confirm: delete-trust-data.
+ */
 export const RegistryUpdate = Type.Object(
-  { adminUserEnabled: Type.Optional(Type.Boolean()), anonymousPullEnabled: Type.Optional(Type.Boolean()) },
+  {
+    adminUserEnabled: Type.Optional(Type.Boolean()),
+    anonymousPullEnabled: Type.Optional(Type.Boolean()),
+    policies: Type.Optional(PoliciesUpdate),
+    properties: Type.Optional(Type.Object({ policies: Type.Optional(PoliciesUpdate) }, { additionalProperties: false })),
+  },
   { additionalProperties: false },
 );
 

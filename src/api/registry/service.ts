@@ -1,13 +1,25 @@
 import { adminPasswordAad, newSecret } from '../../auth/secrets.ts';
 import { WharfError } from '../../errors/wharf-error.ts';
 import type { AdminAccountRecord, AdminPasswordName, RegistrySettingsRecord } from '../../storage/metadata-store.ts';
+import type { TrustStatus } from '../../trust/policy.ts';
 import type { Caller } from '../caller.ts';
 import type { ApiContext } from '../context.ts';
 
 export interface RegistryView {
   readonly settings: RegistrySettingsRecord;
   readonly adminUserEnabled: boolean;
+  /** After a trust policy change: how many repositories lost their trust data. */
+  readonly trustDataDeleted?: number;
 }
+
+export interface RegistryChange {
+  adminUserEnabled?: boolean;
+  anonymousPullEnabled?: boolean;
+  policies?: TrustPolicies;
+  properties?: { policies?: TrustPolicies };
+}
+
+type TrustPolicies = { trustPolicy?: { status: TrustStatus } };
 
 export interface AdminPasswords {
   readonly username: string;
@@ -32,13 +44,16 @@ export class RegistryService {
     return this.#view(await this.#ctx.registry.current());
   }
 
-  async update(caller: Caller, change: { adminUserEnabled?: boolean; anonymousPullEnabled?: boolean }): Promise<RegistryView> {
+  /** The trust policy first: a refused (unconfirmed) disable then changes nothing else. */
+  async update(caller: Caller, change: RegistryChange, confirmedDeletion: boolean): Promise<RegistryView> {
     await this.#ctx.authz.require(caller, 'registry/write');
+    const trustStatus = (change.properties?.policies ?? change.policies)?.trustPolicy?.status;
+    const trust = trustStatus === undefined ? undefined : await this.#ctx.contentTrust.change({ scope: 'registry', status: trustStatus }, confirmedDeletion);
     if (change.adminUserEnabled !== undefined) await this.#ctx.access.admin.setEnabled(change.adminUserEnabled);
     const settings = change.anonymousPullEnabled === undefined
       ? await this.#ctx.registry.current()
       : await this.#ctx.registry.update({ anonymousPullEnabled: change.anonymousPullEnabled });
-    return this.#view(settings);
+    return { ...(await this.#view(settings)), ...(trust && { trustDataDeleted: trust.trustDataDeleted }) };
   }
 
   async credentials(caller: Caller): Promise<AdminPasswords> {

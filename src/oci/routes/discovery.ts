@@ -10,7 +10,9 @@ export const tagRoutes: RouteHandlers = {
     const repo = repoOf(match);
     await deps.access.require(req, [{ type: 'repository', name: repo, actions: ['pull'] }]);
     const page = pageOf(query, deps.pageSize, isTag);
-    const tags = await deps.manifests.tags(repo, page);
+    // Under an enforced content trust policy: only signed tags (spec 5.3).
+    const enforced = await deps.signed?.enforced(repo);
+    const tags = enforced ? await enforced.tags(page) : await deps.manifests.tags(repo, page);
     const link = nextLink(`/v2/${repo}/tags/list`, page, tags);
     if (link) reply.header('link', link);
     sendJson(reply, { name: repo, tags });

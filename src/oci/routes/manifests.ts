@@ -1,15 +1,15 @@
 import { WharfError } from '../../errors/wharf-error.ts';
 import { readSmallBody } from '../../http/body.ts';
 import { IMAGE_MANIFEST_TYPES, INDEX_TYPES } from '../media-types.ts';
-import type { OciHandler, RouteHandlers } from '../context.ts';
-import { parseReference } from '../names.ts';
+import type { OciDeps, OciHandler, RouteHandlers } from '../context.ts';
+import { parseReference, type Reference, type RepoName } from '../names.ts';
 import { repoOf } from '../router.ts';
 
 const fetchManifest: OciHandler = async ({ req, reply, match, deps }) => {
   const repo = repoOf(match);
   const ref = parseReference(match.param);
   await deps.access.require(req, [{ type: 'repository', name: repo, actions: ['pull'] }]);
-  const manifest = await deps.manifests.get(repo, ref);
+  const manifest = await deps.manifests.get(repo, await servedReference(deps, repo, ref));
   if (!accepts(req.headers.accept, manifest.mediaType)) {
     // As the reference does: a client that cannot read this kind of manifest gets a clear refusal
     // rather than bytes it would misparse.
@@ -27,6 +27,18 @@ const fetchManifest: OciHandler = async ({ req, reply, match, deps }) => {
   deps.metrics.bytesOut.inc(manifest.bytes.length);
   return reply.send(manifest.bytes);
 };
+
+/**
+ * Under an `enforced` content trust policy (spec 5.3) a tag means the digest its trust data signs,
+ * and a digest is served only when reachable from a signed target; otherwise the reference as asked.
+ */
+async function servedReference(deps: OciDeps, repo: RepoName, ref: Reference): Promise<Reference> {
+  const enforced = await deps.signed?.enforced(repo);
+  if (!enforced) return ref;
+  if (ref.kind === 'tag') return { kind: 'digest', digest: enforced.signedDigest(ref.tag) };
+  await enforced.requireServable(ref.digest);
+  return ref;
+}
 
 /**
  * Whether an Accept header admits the media type. No header, wildcards, or an Accept that names no

@@ -14,6 +14,7 @@ export const referrerRoutes: RouteHandlers = {
     const repo = repoOf(match);
     const subject = parseDigest(match.param);
     await deps.access.require(req, [{ type: 'repository', name: repo, actions: ['pull'] }]);
+    await (await deps.signed?.enforced(repo))?.requireServable(subject);
     const artifactType = query.get('artifactType') ?? undefined;
     // A value outside the media-type grammar can name no artifact: an empty (filtered) answer.
     const matchesNothing = artifactType !== undefined && !MEDIA_TYPE_GRAMMAR.test(artifactType);

@@ -94,7 +94,8 @@ export function serverKeys(ctx: SqlContext): ServerKeys {
     },
 
     async retireGun(gun: Gun): Promise<void> {
-      await db.updateTable('server_keys').set({ retired: 1, is_pending: 0 }).where('gun', '=', gun).execute();
+      // The sealed private keys are erased, not only retired: a deleted GUN's keys can never sign again.
+      await db.updateTable('server_keys').set({ retired: 1, is_pending: 0, sealed_private: Buffer.alloc(0) }).where('gun', '=', gun).execute();
     },
   };
 }
