@@ -18,8 +18,8 @@ export class ApiClient {
   ) {}
 
   /** The parsed JSON body; undefined for 204. `path` is below /api and already encoded. */
-  async call(method: string, path: string, body?: unknown): Promise<unknown> {
-    const headers: Record<string, string> = { accept: 'application/json', authorization: this.#authorization() };
+  async call(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<unknown> {
+    const headers: Record<string, string> = { ...extraHeaders, accept: 'application/json', authorization: this.#authorization() };
     let payload: string | undefined;
     if (body !== undefined) {
       payload = JSON.stringify(body);

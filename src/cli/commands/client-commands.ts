@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerAdCommands } from './ad.ts';
+import { registerContentTrustCommands } from './content-trust.ts';
 import { registerImportCommands } from './import.ts';
 import { registerLoginCommands } from './login.ts';
 import { registerRegistryCommands } from './registry.ts';
@@ -16,4 +17,5 @@ export function registerClientCommands(program: Command): void {
   registerScopeMapCommands(program);
   registerTokenCommands(program);
   registerImportCommands(program);
+  registerContentTrustCommands(program);
 }
