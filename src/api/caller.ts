@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { claimedSubject, type AuthEvents, type AuthFailure } from '../auth/auth-events.ts';
 import { credentialsOf, type LoginServer } from '../auth/credentials.ts';
 import type { IdentityResolver, Principal } from '../auth/identity.ts';
 import type { TokenService } from '../auth/token-service.ts';
@@ -18,6 +19,8 @@ export interface CallerDeps {
   readonly tokens: TokenService;
   readonly login: LoginServer;
   readonly access: AccessRecords;
+  /** The token endpoint's and /v2's failure log and backoff: guessing through /api gains nothing. */
+  readonly events: AuthEvents;
 }
 
 const CHALLENGE = 'Basic realm="wharf"';
@@ -29,13 +32,20 @@ function unauthorized(message: string): WharfError {
 /**
  * Authenticates a management request (api-contract): Basic user/password or appId/secret, or a
  * Bearer refresh token (what `wharf login` keeps) or access token. No or bad credentials: 401 with
- * a Basic challenge; the admin account and scoped tokens: 403 (data plane only). The reason a
- * credential was refused is logged, never told.
+ * a Basic challenge; the admin account and scoped tokens: 403 (data plane only). A refused
+ * credential is reported to AuthEvents (logged, counted, slowed down), its reason never told.
  */
 export async function authenticateCaller(req: FastifyRequest, deps: CallerDeps): Promise<Caller> {
   const credentials = credentialsOf(req);
   if (credentials === undefined) throw unauthorized('authentication required: send Basic credentials or a Bearer token from wharf login');
-  if (credentials.scheme === 'unsupported') throw unauthorized('unsupported Authorization header: use Basic or Bearer');
+  const refused = async (failure: Pick<AuthFailure, 'credential' | 'reason' | 'principal'>) => {
+    await deps.events.refused(req, { ...failure, action: 'manage', resource: `api:${req.routeOptions.url ?? 'unmatched'}` });
+    return unauthorized('the credentials were not accepted');
+  };
+  if (credentials.scheme === 'unsupported') {
+    await refused({ credential: 'header', reason: 'unsupported_scheme' });
+    throw unauthorized('unsupported Authorization header: use Basic or Bearer');
+  }
   const service = deps.login.of(req);
   if (credentials.scheme === 'bearer') {
     const access = await deps.tokens.verifyAccessToken(credentials.token, { service });
@@ -45,8 +55,9 @@ export async function authenticateCaller(req: FastifyRequest, deps: CallerDeps):
     ? await deps.identity.fromRefreshToken(credentials.token, service)
     : await deps.identity.authenticate({ username: credentials.username, password: credentials.password, service });
   if (!result.ok) {
-    req.log.info({ reason: result.reason }, 'management credentials refused');
-    throw unauthorized('the credentials were not accepted');
+    throw await refused(credentials.scheme === 'bearer'
+      ? { credential: 'refresh_token', reason: result.reason, principal: claimedSubject(credentials.token) }
+      : { credential: 'password', reason: result.reason, principal: credentials.username });
   }
   return callerOf(result.principal);
 }

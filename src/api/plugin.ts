@@ -32,7 +32,7 @@ export function managementApiDeps(opts: {
   const authz = new Authorization(access, registry.id);
   return {
     ctx: { access, registry, vault, authz, contentTrust, loginServer: endpoint.login.primary, now: Date.now },
-    callers: { identity: endpoint.identity, tokens: endpoint.tokens, login: endpoint.login, access },
+    callers: { identity: endpoint.identity, tokens: endpoint.tokens, login: endpoint.login, access, events: endpoint.events },
   };
 }
 
