@@ -23,6 +23,9 @@ import { TrustReadCache } from './trust/read-cache.ts';
 import { trustRoutes } from './trust/routes.ts';
 import { ServerKeysService } from './trust/server-keys-service.ts';
 import { TrustService } from './trust/trust-service.ts';
+import { ImportService } from './import/import-service.ts';
+import { loadSourceTls } from './import/source-http.ts';
+import type { Logger } from 'pino';
 import { ContentTrustAdmin } from './trust/content-trust-admin.ts';
 import { TrustPolicyReader } from './trust/policy.ts';
 import { invalidatingWrites, trustPolicyCheck } from './trust/policy-gate.ts';
@@ -61,7 +64,10 @@ export async function serve(config: Config): Promise<void> {
     trust: trust.handler,
     ...(auth && {
       tokenEndpoint: auth.endpoint,
-      managementApi: managementApiDeps({ access: stores.metadata.access, vault, registry, endpoint: auth.endpoint, contentTrust: trust.admin }),
+      managementApi: {
+        ...managementApiDeps({ access: stores.metadata.access, vault, registry, endpoint: auth.endpoint, contentTrust: trust.admin }),
+        imports: importService(config, stores.metadata, uploads, manifests, logger),
+      },
     }),
   });
   closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ err }) => {
@@ -112,6 +118,13 @@ function trustApi(config: Config, metadata: MetadataStore, vault: KeyVault, host
 function absentAsUndefined(err: unknown): undefined {
   if (isWharfError(err) && (err.code === 'MANIFEST_UNKNOWN' || err.code === 'NAME_UNKNOWN')) return undefined;
   throw err;
+}
+
+/** wharf import: copies into this registry through the same upload and manifest services as pushes. */
+function importService(config: Config, metadata: MetadataStore, uploads: UploadService, manifests: ManifestService, logger: Logger): ImportService {
+  return new ImportService({
+    metadata, uploads, manifests, tls: loadSourceTls(config.import), maxManifests: config.import.maxManifests, log: logger, now: Date.now,
+  });
 }
 
 /** SQLite metadata means one node: this process makes every change, so it may cache what changes. */

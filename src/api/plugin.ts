@@ -18,10 +18,14 @@ import { servicePrincipalRoutes } from './service-principals/routes.ts';
 import { tokenRoutes } from './tokens/routes.ts';
 import { userRoutes } from './users/routes.ts';
 import { typeboxValidator } from './validation.ts';
+import { importRoutes } from './import/routes.ts';
+import type { ImportService } from '../import/import-service.ts';
 
 export interface ManagementApiDeps {
   readonly ctx: ApiContext;
   readonly callers: CallerDeps;
+  /** wharf import (POST /api/registry/importImage, GET /api/operations/<id>). */
+  readonly imports?: ImportService;
 }
 
 /** The API over the access stores, with the token service and identity resolution of setupAuth. */
@@ -73,6 +77,7 @@ export async function managementApi(app: FastifyInstance, opts: { deps: Manageme
     return reply.type('application/json').send(JSON.stringify(document));
   });
   for (const resource of RESOURCES) await api.register(resource, { ctx });
+  if (opts.deps.imports) await api.register(importRoutes, { ctx, imports: opts.deps.imports });
 }
 
 /** With auth off there is nobody to authorize: every /api request gets a 404 saying so. */

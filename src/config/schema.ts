@@ -119,6 +119,20 @@ export const ConfigSchema = Type.Object(
       },
       section,
     ),
+    import: Type.Object(
+      {
+        caFile: Type.Optional(
+          Type.String({ description: 'PEM bundle of CAs trusted for import sources (wharf import) besides the system roots, e.g. a private registry\'s CA' }),
+        ),
+        insecureHosts: Type.Array(Type.String({ pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$' }), {
+          default: [],
+          description:
+            'import source host[:port]s whose TLS certificates are not verified (env: comma-separated); only for a test registry on a network you trust',
+        }),
+        maxManifests: Type.Integer({ default: 50, minimum: 1, maximum: 1000, description: 'manifests per import (an index, its children, referrers); ACR\'s limit is 50' }),
+      },
+      section,
+    ),
     log: Type.Object(
       {
         level: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'log level (one JSON line per request at info)' }),
