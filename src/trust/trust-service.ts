@@ -53,6 +53,12 @@ export class TrustService {
     const now = this.now();
     const held = this.keys.forGun(gun);
     const head = this.heads(gun);
+    // What every publish reads, asked for at once: with PostgreSQL the queries overlap instead of taking
+    // turns. Each is awaited again where it is used; the catch only keeps an early failure from going unhandled.
+    Promise.all([
+      head('root' as TufRole), head('snapshot' as TufRole), head('timestamp' as TufRole),
+      held.heldKeyIds('snapshot', []), held.heldKeyIds('timestamp', []),
+    ]).catch(() => undefined);
     const update = await validateUpdate({
       gun,
       parts: files,

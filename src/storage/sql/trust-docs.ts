@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Selectable, Transaction } from 'kysely';
+import { CompiledQuery, type Selectable, type Transaction } from 'kysely';
 import { WharfError } from '../../errors/wharf-error.ts';
 import type { Gun, NewTrustDoc, TrustChange, TrustDoc, TufRole } from '../../trust/types.ts';
 import type { TrustDocs } from '../metadata-store.ts';
@@ -49,6 +49,13 @@ export function trustDocs(ctx: SqlContext): TrustDocs {
     db,
     db.selectFrom('trust_docs').select(columns).where('gun', '=', '').where('role', '=', '').where('version', '=', 0),
   );
+  // Compiled once: every publish runs it inside its transaction.
+  const highestVersionsSql = db
+    .selectFrom('trust_docs')
+    .select(['role', (eb) => eb.fn.max('version').as('version')])
+    .where('gun', '=', '')
+    .groupBy('role')
+    .compile().sql;
   const docByChecksum = preparedQuery(
     db,
     db.selectFrom('trust_docs').select(columns).where('gun', '=', '').where('role', '=', '').where('sha256', '=', '').limit(1),
@@ -61,8 +68,8 @@ export function trustDocs(ctx: SqlContext): TrustDocs {
       try {
         await db.transaction().execute(async (trx) => {
           await lockGun(ctx, trx, gun);
-          await checkVersions(trx, gun, docs);
-          await writeDocs(trx, gun, docs, now());
+          await checkVersions(trx, highestVersionsSql, gun, docs);
+          await writeDocs(ctx, trx, gun, docs, now());
         });
       } catch (err) {
         // Another writer stored one of these versions first (or the batch repeats a role version).
@@ -136,17 +143,13 @@ function checkDocs(docs: readonly NewTrustDoc[]): void {
   }
 }
 
-/** Spec 6.3 step 5: each new version must be strictly greater than every stored version of its role. */
-async function checkVersions(trx: Transaction<Database>, gun: Gun, docs: readonly NewTrustDoc[]): Promise<void> {
-  const roles = [...new Set(docs.map((doc) => doc.role))];
-  const stored = await trx
-    .selectFrom('trust_docs')
-    .select(['role', (eb) => eb.fn.max('version').as('version')])
-    .where('gun', '=', gun)
-    .where('role', 'in', roles)
-    .groupBy('role')
-    .execute();
-  const highest = new Map(stored.map((row) => [row.role, Number(row.version)]));
+/**
+ * Spec 6.3 step 5: each new version must be strictly greater than every stored version of its role.
+ * `highestVersionsSql` lists every role of a GUN with its highest version (a few rows).
+ */
+async function checkVersions(trx: Transaction<Database>, highestVersionsSql: string, gun: Gun, docs: readonly NewTrustDoc[]): Promise<void> {
+  const { rows } = await trx.executeQuery<{ role: string; version: number | string }>(CompiledQuery.raw(highestVersionsSql, [gun]));
+  const highest = new Map(rows.map((row) => [row.role, Number(row.version)]));
   for (const doc of docs) {
     const current = highest.get(doc.role);
     if (current !== undefined && doc.version <= current) {
@@ -156,16 +159,17 @@ async function checkVersions(trx: Transaction<Database>, gun: Gun, docs: readonl
   }
 }
 
-async function writeDocs(trx: Transaction<Database>, gun: Gun, docs: readonly NewTrustDoc[], at: number): Promise<void> {
-  await trx
-    .insertInto('trust_docs')
-    .values(docs.map((doc) => ({ gun, role: doc.role, version: doc.version, sha256: doc.sha256Hex, content: doc.bytes, created_at: at })))
-    .execute();
+async function writeDocs(ctx: SqlContext, trx: Transaction<Database>, gun: Gun, docs: readonly NewTrustDoc[], at: number): Promise<void> {
+  const docRows = docs.map((doc) => ({ gun, role: doc.role, version: doc.version, sha256: doc.sha256Hex, content: doc.bytes, created_at: at }));
   // Spec section 9: one 'update' record per stored timestamp, with its version and sha256.
-  const timestamps = docs.filter((doc) => doc.role === 'timestamp');
-  if (timestamps.length === 0) return;
-  await trx
-    .insertInto('trust_changes')
-    .values(timestamps.map((doc) => ({ gun, version: doc.version, sha256: doc.sha256Hex, category: 'update' as const, created_at: at })))
-    .execute();
+  const changeRows = docs
+    .filter((doc) => doc.role === 'timestamp')
+    .map((doc) => ({ gun, version: doc.version, sha256: doc.sha256Hex, category: 'update' as const, created_at: at }));
+  if (changeRows.length > 0 && ctx.kind === 'postgres') {
+    // One round trip for both inserts: PostgreSQL runs a data-modifying WITH in the same statement.
+    await trx.with('docs', (q) => q.insertInto('trust_docs').values(docRows)).insertInto('trust_changes').values(changeRows).execute();
+    return;
+  }
+  await trx.insertInto('trust_docs').values(docRows).execute();
+  if (changeRows.length > 0) await trx.insertInto('trust_changes').values(changeRows).execute();
 }

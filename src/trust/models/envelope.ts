@@ -33,8 +33,24 @@ export interface Envelope extends SignedCommon {
   signatures: readonly Signature[];
 }
 
+/**
+ * Parsed envelopes by the Buffer they came from: a publish parses the stored root, snapshot and
+ * timestamp again and again, and on a single node they are the same cached Buffers each time.
+ * Entries live as long as their Buffer; callers treat an Envelope as read-only.
+ */
+const parsed = new WeakMap<Buffer, Envelope>();
+
 /** Parses a metadata file's bytes; throws MALFORMED_JSON (6.3 step 0). Does not verify anything. */
 export function parseEnvelope(bytes: Buffer): Envelope {
+  let envelope = parsed.get(bytes);
+  if (!envelope) {
+    envelope = Object.freeze(parseEnvelopeBytes(bytes));
+    parsed.set(bytes, envelope);
+  }
+  return envelope;
+}
+
+function parseEnvelopeBytes(bytes: Buffer): Envelope {
   let root;
   try {
     root = parseStrictJson(bytes);
