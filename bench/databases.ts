@@ -60,5 +60,5 @@ export async function createMysqlDatabase(what: string, schemaFile: string): Pro
   };
 }
 
-/** The notary-server schema files in bench/notary-schema/. */
-export const notarySchema = (dialect: 'mysql' | 'postgresql') => join(import.meta.dirname, 'notary-schema', `${dialect}.sql`);
+/** A schema file in bench/notary-schema/ by name, e.g. "mysql" (notary-server) or "signer-postgresql". */
+export const notarySchema = (file: string) => join(import.meta.dirname, 'notary-schema', `${file}.sql`);

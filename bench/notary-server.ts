@@ -1,15 +1,20 @@
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../test/helpers/net.ts';
 import { tmpDir } from '../test/helpers/tmp.ts';
 import { createMysqlDatabase, createPostgresDatabase, notarySchema, type BenchDatabase } from './databases.ts';
-import { launchReference, selfSignedCert, type BenchServer, type TlsFiles } from './servers.ts';
+import { startNotarySigner, type NotarySigner } from './notary-signer.ts';
+import { launchReference, peakRssOf, selfSignedCert, type BenchServer, type TlsFiles } from './servers.ts';
 
 const NOTARY_SERVER_BIN = '/usr/bin/notary-server';
 
-/** notary-server's metadata storage: its production backends (mysql, postgres) or the in-memory test store. */
+/**
+ * notary-server's deployment: its production setup on MySQL or PostgreSQL (metadata in one database,
+ * server keys made and held by notary-signer in another), or memory storage with the in-process
+ * signer (keys in memory only), which its authors describe as for testing.
+ */
 export type NotaryStorage = 'mysql' | 'postgres' | 'memory';
 
 /** The storage section of the configuration, in a fresh database (with bench/notary-schema applied) for SQL. */
@@ -29,9 +34,10 @@ export interface NotaryServer extends BenchServer {
 }
 
 /**
- * Starts Debian's notary-server 0.7 as the trust reference on `storage`, with the local signer
- * and ECDSA keys (as Wharf serves), TLS on 127.0.0.1 with a fresh openssl certificate, warn-level
- * log. It accepts any GUN (no `gun_prefixes`). Stopped by PID with SIGTERM; its database is dropped.
+ * Starts Debian's notary-server 0.7 as the trust reference as `storage` says, asking for ECDSA
+ * server keys (as Wharf serves), TLS on 127.0.0.1 with a fresh openssl certificate, warn-level
+ * log. It accepts any GUN (no `gun_prefixes`). Stopped by PID with SIGTERM (then its signer); its
+ * databases are dropped.
  */
 export async function startNotaryServer(storage: NotaryStorage): Promise<NotaryServer> {
   const dir = await tmpDir('wharf-bench-notary-');
@@ -39,25 +45,41 @@ export async function startNotaryServer(storage: NotaryStorage): Promise<NotaryS
   const addr = `127.0.0.1:${port}`;
   const tls = await selfSignedCert(join(dir.path, 'tls'));
   const configPath = join(dir.path, 'server.json');
-  const { config, database } = await storageConfig(storage);
-  await writeFile(configPath, JSON.stringify({
-    server: { http_addr: addr, tls_cert_file: tls.cert, tls_key_file: tls.key },
-    trust_service: { type: 'local', key_algorithm: 'ecdsa' },
-    storage: config,
-    logging: { level: 'warn' },
-  }));
+  let signer: NotarySigner | undefined;
+  let database: BenchDatabase | undefined;
   let server: BenchServer;
   try {
+    if (storage !== 'memory') {
+      const signerDir = join(dir.path, 'signer');
+      await mkdir(signerDir);
+      signer = await startNotarySigner(storage, signerDir);
+    }
+    const store = await storageConfig(storage);
+    database = store.database;
+    await writeFile(configPath, JSON.stringify({
+      server: { http_addr: addr, tls_cert_file: tls.cert, tls_key_file: tls.key },
+      trust_service: signer?.trustService ?? { type: 'local', key_algorithm: 'ecdsa' },
+      storage: store.config,
+      logging: { level: 'warn' },
+    }));
     server = await launchNotary(configPath, dir, port, tls);
   } catch (err) {
+    await signer?.stop();
     await database?.drop();
+    await dir.remove();
     throw err;
   }
   return {
     ...server,
-    storage: database ? `${storage} storage on ${database.label}` : 'memory storage (its authors: for testing only)',
+    storage: database && signer
+      ? `${storage} storage on ${database.label}, server keys made and held by ${signer.label}`
+      : 'memory storage and the in-process signer (keys in memory only; its authors: for testing)',
+    // The signer is part of the deployment: its memory counts with the server's.
+    peakRssKiB: () => server.peakRssKiB() + (signer ? peakRssOf(signer.pid) : 0),
+    output: () => `${server.output()}${signer ? `\n--- notary-signer ---\n${signer.output()}` : ''}`,
     async stop() {
       await server.stop();
+      await signer?.stop();
       await database?.drop();
     },
   };

@@ -10,9 +10,10 @@ export interface TrustPairing {
 }
 
 /**
- * Default pairings: each product's production setup (Wharf on SQLite, notary-server on MySQL, its
- * documented production backend), both on PostgreSQL, and notary-server's memory store (for testing
- * only, by its authors) kept so the earlier comparison stays visible.
+ * Default pairings: each product's production setup (Wharf on SQLite; notary-server on MySQL with
+ * notary-signer holding its keys in a second MySQL database, as its deployment guide describes),
+ * both on PostgreSQL (notary-signer too), and notary-server's memory store with its in-process
+ * signer (for testing, by its authors) kept so the earlier comparison stays visible.
  */
 const PAIRINGS: Record<string, TrustPairing> = {
   'sqlite-mysql': { wharf: 'sqlite', notary: 'mysql' },

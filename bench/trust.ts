@@ -24,12 +24,18 @@ interface TrustServers {
   notaryStorage: string;
 }
 
-/** Wharf on `pairing.wharf` (a fresh database for PostgreSQL), dropped again when it stops. */
+/**
+ * Authentication off, as notary-server runs here (it has no built-in users; its token auth needs an
+ * external issuer). With it on, every trust request would also verify a Bearer token.
+ */
+const WHARF_TRUST_ENV = { WHARF_AUTH__ENABLED: 'false' };
+
+/** Wharf on `store` (a fresh database for PostgreSQL, dropped again when it stops). */
 async function startWharfOn(store: WharfStore): Promise<BenchServer & { storage: string }> {
-  if (store === 'sqlite') return { ...(await startWharfServer()), storage: 'SQLite (WAL, synchronous=NORMAL)' };
+  if (store === 'sqlite') return { ...(await startWharfServer({ env: WHARF_TRUST_ENV })), storage: 'SQLite (WAL, synchronous=NORMAL)' };
   const database = await createPostgresDatabase('wharf');
   try {
-    const server = await startWharfServer({ metadata: database.url });
+    const server = await startWharfServer({ metadata: database.url, env: WHARF_TRUST_ENV });
     return { ...server, storage: database.label, stop: () => server.stop().then(() => database.drop()) };
   } catch (err) {
     await database.drop();
@@ -104,9 +110,10 @@ async function readRate(server: BenchServer, c: Collection, role: 'timestamp' | 
 /** The trust rows of the table: one group of rows per pairing, its two servers started and stopped for it. */
 export async function trustPhase(plan: TrustPlan, report: Report): Promise<void> {
   for (const pairing of plan.pairings) await pairingPhase(pairing, plan, report);
-  report.notes.push(`Rows starting "trust" compare a fresh Wharf (bin/wharf.mjs serve --log-level warn) with a fresh Debian notary-server ` +
-    `(local signer configured with key_algorithm ecdsa; warn log), both over TLS on 127.0.0.1 and started for their group of rows only; ` +
-    `the bracket names each one's metadata store. GUNs are <host:port>/bench/trust-…; root certificates and client keys are made before each ` +
+  report.notes.push(`Rows starting "trust" compare a fresh Wharf (bin/wharf.mjs serve --log-level warn, auth.enabled=false as notary-server has no auth here; ` +
+    `server keys sealed in its metadata store) ` +
+    `with a fresh Debian notary-server (key_algorithm ecdsa; warn log), both over TLS on 127.0.0.1 and started for their group of rows only; ` +
+    `the bracket names each one's metadata store; the notes below give each deployment. GUNs are <host:port>/bench/trust-…; root certificates and client keys are made before each ` +
     `timed loop; client signing is inside it. init = GET snapshot.key + GET timestamp.key + POST {root v1, targets v2}; ` +
     `add = POST {targets v+1 with one more target}; ${plan.warmup} untimed inits and adds per server first. ` +
     `Reads: one GUN's current metadata, checked (bytes, hashes, server signatures) before wrk.`);
@@ -121,12 +128,12 @@ async function pairingPhase(pairing: TrustPairing, plan: TrustPlan, report: Repo
   try {
     const states: ServerState[] = servers.map((server) => ({ server }));
     await runTrustFigures(states, plan, report, prefix);
-    const rss = report.figure(`${prefix}: peak RSS (VmHWM) of the trust servers at the end`, 'MiB', true);
+    const rss = report.figure(`${prefix}: peak RSS (VmHWM) at the end, notary-signer included`, 'MiB', true);
     for (const server of servers) await measure(server, rss, async () => server.peakRssKiB() / 1024);
     const [wharf, notary] = servers as [BenchServer, BenchServer];
     const keytype = (i: number) => states[i]?.initialised?.[0]?.serverKeys?.timestamp.keytype ?? '?';
     report.notes.push(`${prefix}: Wharf ${wharf.url} on ${wharfStorage}, server keys ${keytype(0)}; ` +
-      `${notary.label} ${notary.url} on ${notaryStorage}, server keys ${keytype(1)} (its local signer hands out ed25519 whatever key_algorithm says).`);
+      `${notary.label} ${notary.url} on ${notaryStorage}, server keys ${keytype(1)}.`);
   } catch (err) {
     if (!(err instanceof IntegrityError)) for (const s of servers) console.error(`--- ${prefix} ${s.role} output ---\n${s.output().slice(-4000)}`);
     throw err;
