@@ -10,12 +10,14 @@ import { launchReference, peakRssOf, selfSignedCert, type BenchServer, type TlsF
 
 const NOTARY_SERVER_BIN = '/usr/bin/notary-server';
 
-/**
- * notary-server's deployment: its production setup on MySQL or PostgreSQL (metadata in one database,
- * server keys made and held by notary-signer in another), or memory storage with the in-process
- * signer (keys in memory only), which its authors describe as for testing.
- */
+/** Where notary-server keeps TUF metadata: its production backends, or memory (for testing, by its authors). */
 export type NotaryStorage = 'mysql' | 'postgres' | 'memory';
+
+/**
+ * Who makes and holds its snapshot and timestamp keys: notary-signer (production: encrypted in its own
+ * database of the same kind as the storage, over mutual TLS gRPC) or the in-process signer (keys in memory only).
+ */
+export type NotarySignerKind = 'signer' | 'local';
 
 /** The storage section of the configuration, in a fresh database (with bench/notary-schema applied) for SQL. */
 async function storageConfig(storage: NotaryStorage): Promise<{ config: object; database?: BenchDatabase }> {
@@ -39,7 +41,8 @@ export interface NotaryServer extends BenchServer {
  * log. It accepts any GUN (no `gun_prefixes`). Stopped by PID with SIGTERM (then its signer); its
  * databases are dropped.
  */
-export async function startNotaryServer(storage: NotaryStorage): Promise<NotaryServer> {
+export async function startNotaryServer(storage: NotaryStorage, signerKind: NotarySignerKind): Promise<NotaryServer> {
+  if (storage === 'memory' && signerKind === 'signer') throw new Error('notary-signer needs a SQL backend here');
   const dir = await tmpDir('wharf-bench-notary-');
   const port = await freePort();
   const addr = `127.0.0.1:${port}`;
@@ -49,7 +52,7 @@ export async function startNotaryServer(storage: NotaryStorage): Promise<NotaryS
   let database: BenchDatabase | undefined;
   let server: BenchServer;
   try {
-    if (storage !== 'memory') {
+    if (storage !== 'memory' && signerKind === 'signer') {
       const signerDir = join(dir.path, 'signer');
       await mkdir(signerDir);
       signer = await startNotarySigner(storage, signerDir);
@@ -71,9 +74,8 @@ export async function startNotaryServer(storage: NotaryStorage): Promise<NotaryS
   }
   return {
     ...server,
-    storage: database && signer
-      ? `${storage} storage on ${database.label}, server keys made and held by ${signer.label}`
-      : 'memory storage and the in-process signer (keys in memory only; its authors: for testing)',
+    storage: `${database ? `${storage} storage on ${database.label}` : 'memory storage (its authors: for testing)'}, ` +
+      (signer ? `server keys made and held by ${signer.label}` : 'server keys made and held in memory by the in-process signer'),
     // The signer is part of the deployment: its memory counts with the server's.
     peakRssKiB: () => server.peakRssKiB() + (signer ? peakRssOf(signer.pid) : 0),
     output: () => `${server.output()}${signer ? `\n--- notary-signer ---\n${signer.output()}` : ''}`,

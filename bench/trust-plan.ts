@@ -1,4 +1,4 @@
-import type { NotaryStorage } from './notary-server.ts';
+import type { NotarySignerKind, NotaryStorage } from './notary-server.ts';
 
 /** Where Wharf keeps its metadata in a pairing: SQLite (its default) or a fresh PostgreSQL database. */
 export type WharfStore = 'sqlite' | 'postgres';
@@ -7,29 +7,33 @@ export type WharfStore = 'sqlite' | 'postgres';
 export interface TrustPairing {
   readonly wharf: WharfStore;
   readonly notary: NotaryStorage;
+  readonly notarySigner: NotarySignerKind;
 }
 
 /**
  * Default pairings: each product's production setup (Wharf on SQLite; notary-server on MySQL with
  * notary-signer holding its keys in a second MySQL database, as its deployment guide describes),
- * both on PostgreSQL (notary-signer too), and notary-server's memory store with its in-process
- * signer (for testing, by its authors) kept so the earlier comparison stays visible.
+ * both on PostgreSQL (notary-signer too), notary-server on MySQL with its in-process signer (keys in
+ * memory, so lost on restart), and its memory store with that signer (for testing, by its authors),
+ * the last two kept so that the faster setups of the reference stay visible.
  */
 const PAIRINGS: Record<string, TrustPairing> = {
-  'sqlite-mysql': { wharf: 'sqlite', notary: 'mysql' },
-  'postgres-postgres': { wharf: 'postgres', notary: 'postgres' },
-  'sqlite-memory': { wharf: 'sqlite', notary: 'memory' },
+  'sqlite-mysql': { wharf: 'sqlite', notary: 'mysql', notarySigner: 'signer' },
+  'postgres-postgres': { wharf: 'postgres', notary: 'postgres', notarySigner: 'signer' },
+  'sqlite-mysql-local': { wharf: 'sqlite', notary: 'mysql', notarySigner: 'local' },
+  'sqlite-memory': { wharf: 'sqlite', notary: 'memory', notarySigner: 'local' },
 };
 
 const STORE_NAMES: Record<WharfStore | NotaryStorage, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL', mysql: 'MySQL', memory: 'memory' };
 
-/** e.g. "Wharf SQLite vs notary MySQL": the bracket of a pairing's rows. */
-export const pairingLabel = (p: TrustPairing) => `Wharf ${STORE_NAMES[p.wharf]} vs notary ${STORE_NAMES[p.notary]}`;
+/** e.g. "Wharf SQLite vs notary MySQL + signer": the bracket of a pairing's rows. */
+export const pairingLabel = (p: TrustPairing) =>
+  `Wharf ${STORE_NAMES[p.wharf]} vs notary ${STORE_NAMES[p.notary]}${p.notarySigner === 'signer' ? ' + notary-signer' : ', keys in memory'}`;
 
 /** How much work each trust figure does; BENCH_QUICK=1 shrinks it for a smoke run. */
 export interface TrustPlan {
   readonly isQuick: boolean;
-  /** Run in this order; BENCH_TRUST_PAIRS=sqlite-mysql,postgres-postgres,sqlite-memory (the default) picks. */
+  /** Run in this order; BENCH_TRUST_PAIRS=sqlite-mysql,postgres-postgres,sqlite-mysql-local,sqlite-memory (the default) picks. */
   readonly pairings: readonly TrustPairing[];
   /** Untimed inits and adds per server before the first figure (JIT, connection pools, SQLite pages). */
   readonly warmup: number;

@@ -6,7 +6,7 @@ import { createPostgresDatabase } from './databases.ts';
 import { startNotaryServer } from './notary-server.ts';
 import { formatNumber, type Figure, type Report } from './report.ts';
 import { startWharfServer, type BenchServer } from './servers.ts';
-import { addTarget, checkReads, initPublish, prepareCollections, type Collection } from './trust-client.ts';
+import { addTarget, checkReads, initPublish, prepareCollections, tufPath, type Collection } from './trust-client.ts';
 import { pairingLabel, type TrustPairing, type TrustPlan, type WharfStore } from './trust-plan.ts';
 import { runWrk } from './wrk.ts';
 
@@ -45,7 +45,7 @@ async function startWharfOn(store: WharfStore): Promise<BenchServer & { storage:
 
 /** Starts Wharf and notary-server side by side (stopping whichever started if the other fails). */
 async function startTrustServers(pairing: TrustPairing): Promise<TrustServers> {
-  const started = await Promise.allSettled([startWharfOn(pairing.wharf), startNotaryServer(pairing.notary)]);
+  const started = await Promise.allSettled([startWharfOn(pairing.wharf), startNotaryServer(pairing.notary, pairing.notarySigner)]);
   const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failure = started.find((s) => s.status === 'rejected');
   if (failure) {
@@ -116,7 +116,7 @@ export async function trustPhase(plan: TrustPlan, report: Report): Promise<void>
     `the bracket names each one's metadata store; the notes below give each deployment. GUNs are <host:port>/bench/trust-…; root certificates and client keys are made before each ` +
     `timed loop; client signing is inside it. init = GET snapshot.key + GET timestamp.key + POST {root v1, targets v2}; ` +
     `add = POST {targets v+1 with one more target}; ${plan.warmup} untimed inits and adds per server first. ` +
-    `Reads: one GUN's current metadata, checked (bytes, hashes, server signatures) before wrk.`);
+    `Reads: one GUN's current metadata, checked (bytes, hashes, server signatures), then 1 s of untimed wrk per file, then the timed wrk.`);
 }
 
 async function pairingPhase(pairing: TrustPairing, plan: TrustPlan, report: Report): Promise<void> {
@@ -177,6 +177,15 @@ async function runTrustFigures(states: ServerState[], plan: TrustPlan, report: R
     if (!all || all.length < k) continue;
     const picks = roundRobin(all.slice(0, all.length - (all.length % k)), plan.addConcurrent);
     await measure(st.server, addConc, () => rate(picks.length, () => inLanes(picks, k, (c) => addTarget(st.server, c))));
+  }
+  // Untimed first: a fresh server's first burst of 64 TLS handshakes and cold read path would
+  // otherwise land on whichever role is measured first.
+  for (const st of states) {
+    const c = st.initialised?.[0];
+    if (!c) continue;
+    for (const role of ['timestamp', 'snapshot', 'targets'] as const) {
+      await runWrk(st.server, { method: 'GET', path: tufPath(c.gun, `${role}.json`), connections: plan.wrkConnections, threads: 2, seconds: 1 }).catch(() => undefined);
+    }
   }
   for (const [i, r] of reads.entries()) {
     for (const st of alternate(states, i)) {
