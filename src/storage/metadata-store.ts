@@ -22,6 +22,10 @@ export interface MetadataStore {
   readonly access: AccessRecords;
   /** The registry's own record: installation id, name, creation date, registry-wide settings. */
   readonly settings: RegistrySettingsStore;
+  /** The hash-chained audit log and the webhook outbox it feeds (docs/audit.md). */
+  readonly audit: AuditLog;
+  /** Webhook subscriptions and their deliveries. */
+  readonly webhooks: WebhookStore;
   /** Cheap round trip to the database, for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -533,4 +537,135 @@ export interface RegistrySettingsStore {
   ensure(initial: Pick<RegistrySettingsRecord, 'installationId' | 'name' | 'anonymousPullEnabled'>): Promise<RegistrySettingsRecord>;
   /** Changes the given settings and updatedAt; undefined when there is no record yet. */
   update(change: RegistrySettingsChange): Promise<RegistrySettingsRecord | undefined>;
+}
+
+/** What happened, as a caller reports it; the audit log adds sequence, time and hashes. */
+export interface NewAuditEvent {
+  /** Dotted verb, e.g. `image.pushed`, `role.assigned` (docs/audit.md lists them). */
+  action: string;
+  /** Login name of who did it; '' for anonymous, `wharf` for the registry itself. */
+  actor: string;
+  /** The repository concerned, '' when none. */
+  repository: string;
+  /** What it was done to (a digest, tag, name or id), '' when none. */
+  subject: string;
+  /** Action-specific facts: strings, integers, booleans, arrays and objects of those. Never a secret. */
+  detail: Record<string, unknown>;
+  /** When it happened (ms); the log keeps it as given. */
+  time: number;
+}
+
+/** One audit record: `hash` is sha256 over the canonical JSON of every other field (docs/audit.md). */
+export interface AuditRecord extends NewAuditEvent {
+  /** 1, 2, 3… without gaps. */
+  seq: number;
+  /** Hex hash of the previous record; 64 zeros for the first. */
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditQuery {
+  /** Exact action, or a prefix ending in '.' (`image.`). */
+  action?: string;
+  repository?: string;
+  actor?: string;
+  /** Inclusive bounds on `time` (ms). */
+  since?: number;
+  until?: number;
+  /** Only records with seq below this one (paging backwards). */
+  beforeSeq?: number;
+  limit: number;
+}
+
+/**
+ * The append-only audit log. Appends are serialized across every node sharing the database (a
+ * lock on the chain head inside the append transaction), so the chain stays linear. The store
+ * computes seq, prevHash and hash (hashAuditRecord) itself.
+ */
+export interface AuditLog {
+  /**
+   * Appends the events in order, and in the same transaction the webhook deliveries `fanOut`
+   * returns for each new record (so no delivery is lost or made for a record that is not stored).
+   */
+  append(events: readonly NewAuditEvent[], fanOut?: (record: AuditRecord) => NewWebhookDelivery[]): Promise<AuditRecord[]>;
+  /** Matching records, newest first. */
+  query(query: AuditQuery): Promise<AuditRecord[]>;
+  /** Up to `limit` records with seq greater than `afterSeq`, oldest first (for verification). */
+  range(afterSeq: number, limit: number): Promise<AuditRecord[]>;
+  /** The chain head: the last appended record's seq and hash; seq 0 before the first append. */
+  head(): Promise<{ seq: number; hash: string }>;
+}
+
+export type WebhookStatus = 'enabled' | 'disabled';
+
+export interface WebhookRecord {
+  /** 5–50 letters and digits (az acr webhook), unique case-insensitively. */
+  name: string;
+  uri: string;
+  /** Webhook actions (push, delete, sign, revoke, policy, pull_refused). */
+  actions: string[];
+  /** Repository pattern (`repo`, `prefix/*`, `*`); '' means every event, also those of no repository. */
+  scope: string;
+  status: WebhookStatus;
+  /** KeyVault-sealed HMAC secret (aad `webhook-secret:<name>`). */
+  sealedSecret: Buffer;
+  /** KeyVault-sealed JSON object of custom headers (aad `webhook-headers:<name>`); undefined when none. */
+  sealedHeaders?: Buffer;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type NewWebhook = Omit<WebhookRecord, 'createdAt' | 'updatedAt'>;
+
+export interface NewWebhookDelivery {
+  webhook: string;
+  /** CloudEvents id. */
+  eventId: string;
+  /** CloudEvents type. */
+  eventType: string;
+  /** The exact JSON body sent on every attempt. */
+  payload: string;
+}
+
+/** One HTTP attempt: the status code the receiver answered, or the error when there was none. */
+export interface DeliveryAttempt {
+  at: number;
+  ms: number;
+  statusCode?: number;
+  error?: string;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface WebhookDelivery extends NewWebhookDelivery {
+  id: number;
+  status: DeliveryStatus;
+  attempts: DeliveryAttempt[];
+  /** When a pending delivery is due (or its current claim expires). */
+  nextAttemptAt: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface WebhookStore {
+  /** CONFLICT when the name is taken (case-insensitive). */
+  create(webhook: NewWebhook): Promise<WebhookRecord>;
+  /** Lookup by name, case-insensitive. */
+  get(name: string): Promise<WebhookRecord | undefined>;
+  /** Every webhook, by name. */
+  list(): Promise<WebhookRecord[]>;
+  /** Deletes it and its deliveries; false when absent. */
+  delete(name: string): Promise<boolean>;
+  /** Queues a delivery outside an audit append (ping); due at once. */
+  enqueue(delivery: NewWebhookDelivery): Promise<WebhookDelivery>;
+  /**
+   * Claims up to `limit` pending deliveries due at `now`, pushing their nextAttemptAt to
+   * `now + leaseMs` so that no other node takes them meanwhile (a claim of a node that dies
+   * expires). Oldest first.
+   */
+  claim(now: number, leaseMs: number, limit: number): Promise<WebhookDelivery[]>;
+  /** Appends an attempt and sets the outcome: delivered, failed (no more attempts), or pending again at `nextAttemptAt`. */
+  settle(id: number, attempt: DeliveryAttempt, outcome: { status: DeliveryStatus; nextAttemptAt?: number }): Promise<void>;
+  /** The webhook's deliveries, newest first. */
+  deliveries(webhook: string, limit: number): Promise<WebhookDelivery[]>;
 }

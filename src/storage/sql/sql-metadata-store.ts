@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { MetadataStore } from '../metadata-store.ts';
 import { accessRecords } from './access-records.ts';
+import { auditLog } from './audit-log.ts';
 import { blobIndex } from './blob-index.ts';
 import { guarded, toStoreError } from './errors.ts';
 import { garbageIndex } from './garbage-index.ts';
@@ -12,6 +13,7 @@ import { serverKeys } from './server-keys.ts';
 import { tagIndex } from './tag-index.ts';
 import { trustDocs } from './trust-docs.ts';
 import { uploadSessions } from './upload-sessions.ts';
+import { webhookStore } from './webhooks.ts';
 
 /**
  * The MetadataStore over an open, migrated Kysely database: the same queries for SQLite and
@@ -30,6 +32,8 @@ export function sqlMetadataStore(db: Kysely<Database>, kind: SqlKind): MetadataS
     serverKeys: guarded(serverKeys(ctx)),
     access: accessRecords(ctx),
     settings: guarded(registrySettingsStore(ctx)),
+    audit: guarded(auditLog(ctx)),
+    webhooks: guarded(webhookStore(ctx)),
     async ping(): Promise<void> {
       try {
         await sql`select 1`.execute(db);

@@ -4,6 +4,7 @@ import { initialMigration } from './001-initial.ts';
 import { trustMigration } from './002-trust.ts';
 import { accessMigration } from './003-access.ts';
 import { registrySettingsMigration } from './004-registry-settings.ts';
+import { auditMigration } from './005-audit.ts';
 
 /** Every migration, in code (no file-system discovery); names sort in the order they apply. */
 export function migrationProvider(kind: SqlKind): MigrationProvider {
@@ -12,6 +13,7 @@ export function migrationProvider(kind: SqlKind): MigrationProvider {
     '002-trust': trustMigration(kind),
     '003-access': accessMigration(kind),
     '004-registry-settings': registrySettingsMigration(kind),
+    '005-audit': auditMigration(kind),
   };
   return { getMigrations: async () => migrations };
 }
