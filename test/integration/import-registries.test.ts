@@ -102,6 +102,15 @@ for (const backend of METADATA_BACKENDS) {
         await expectImage(target, repo, 'v1', image);
       });
 
+      it('a password without user name is a refresh token: the source\'s token endpoint gets a refresh grant', async () => {
+        const form = new URLSearchParams({ grant_type: 'password', access_type: 'offline', service: source.host, client_id: 'test', username: 'owner', password: TEST_OWNER_PASSWORD });
+        const res = await source.anonymousFetch('/oauth2/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+        const refreshToken = (JSON.parse(await expectStatus(res, 200)) as { refresh_token: string }).refresh_token;
+        const into = uniqueRepo('import-dst');
+        await importAndWait(api, { source: { registryUri: source.host, sourceImage: `${repo}:v1`, credentials: { password: refreshToken } }, targetTags: [`${into}:v1`] });
+        await expectImage(target, into, 'v1', image);
+      });
+
       it('an existing tag is a 409 Conflict naming it, nothing changes; mode Force moves it', async () => {
         const into = uniqueRepo('import-dst');
         const other = await pushImage(target, into, { reference: 'v1' });
