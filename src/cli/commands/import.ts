@@ -5,8 +5,8 @@ import { clientCommand } from '../client-command.ts';
 
 interface ImportOptions {
   source: string;
-  image: string[];
-  repository: string[];
+  image?: string[];
+  repository?: string[];
   username?: string;
   password?: string;
   force?: boolean;
@@ -25,7 +25,7 @@ interface Operation {
 const POLL_MS = 500;
 const TRUST_NOTE = 'note: Docker Content Trust data is not imported (it is bound to the source name); the imported tags are unsigned\n';
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 /**
  * `wharf import` (az acr import): the registry copies the image itself (POST
@@ -47,8 +47,8 @@ export function registerImportCommands(program: Command): void {
     ],
     configure: (cmd) => cmd
       .requiredOption('--source <ref>', 'fully qualified source image: host[:port]/repo:tag or host/repo@sha256:…')
-      .option('-t, --image <repo:tag>', 'target repo:tag; repeatable (default: the source repo:tag)', collect, [])
-      .option('--repository <repo>', 'import untagged into this repository; repeatable', collect, [])
+      .option('-t, --image <repo:tag>', 'target repo:tag; repeatable (default: the source repo:tag)', collect)
+      .option('--repository <repo>', 'import untagged into this repository; repeatable', collect)
       .option('-u, --username <name>', 'user name for the source registry')
       .option('-p, --password <secret>', 'password or token for the source registry (without -u: a refresh token)')
       .option('--force', 'move target tags that already exist')
@@ -61,8 +61,8 @@ export function registerImportCommands(program: Command): void {
           ...splitSource(opts.source),
           ...(opts.password !== undefined && { credentials: { ...(opts.username !== undefined && { username: opts.username }), password: opts.password } }),
         },
-        ...(opts.image.length > 0 && { targetTags: opts.image }),
-        ...(opts.repository.length > 0 && { untaggedTargetRepositories: opts.repository }),
+        ...(opts.image && { targetTags: opts.image }),
+        ...(opts.repository && { untaggedTargetRepositories: opts.repository }),
         mode: opts.force ? 'Force' : 'NoForce',
         ...(opts.includeReferrers && { includeReferrers: true }),
       };
