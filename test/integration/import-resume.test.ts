@@ -26,8 +26,9 @@ describe('wharf import interrupted by a crash of the target Wharf', { timeout: 3
 
   before(async () => {
     reference = await startReferenceRegistryWithAuth({ username: 'importer', password: 'resume-password' });
-    // 2 MiB/s: the 8 MiB image takes about four seconds, time enough to stop the target midway.
-    proxy = await startThrottleProxy(reference.host, 2 * 1024 * 1024);
+    // 1 MiB/s per connection, three blobs at a time: the 8 MiB image takes about three seconds,
+    // time enough to stop the target midway.
+    proxy = await startThrottleProxy(reference.host, 1024 * 1024);
     bundle = await caBundle([reference.caPem]);
     data = await tmpDir('wharf-import-resume-');
     targetOptions = {
