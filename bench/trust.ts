@@ -25,10 +25,11 @@ interface TrustServers {
 }
 
 /**
- * Authentication off, as notary-server runs here (it has no built-in users; its token auth needs an
- * external issuer). With it on, every trust request would also verify a Bearer token.
+ * The trust API on (content trust policy `enabled`; its default, disabled, serves none) and
+ * authentication off, as notary-server runs here (it has no built-in users; its token auth needs
+ * an external issuer). With auth on, every trust request would also verify a Bearer token.
  */
-const WHARF_TRUST_ENV = { WHARF_AUTH__ENABLED: 'false' };
+const WHARF_TRUST_ENV = { WHARF_TRUST__POLICY: 'enabled', WHARF_AUTH__ENABLED: 'false' };
 
 /** Wharf on `store` (a fresh database for PostgreSQL, dropped again when it stops). */
 async function startWharfOn(store: WharfStore): Promise<BenchServer & { storage: string }> {
@@ -110,7 +111,7 @@ async function readRate(server: BenchServer, c: Collection, role: 'timestamp' | 
 /** The trust rows of the table: one group of rows per pairing, its two servers started and stopped for it. */
 export async function trustPhase(plan: TrustPlan, report: Report): Promise<void> {
   for (const pairing of plan.pairings) await pairingPhase(pairing, plan, report);
-  report.notes.push(`Rows starting "trust" compare a fresh Wharf (bin/wharf.mjs serve --log-level warn, auth.enabled=false as notary-server has no auth here; ` +
+  report.notes.push(`Rows starting "trust" compare a fresh Wharf (bin/wharf.mjs serve --log-level warn, trust.policy=enabled, auth.enabled=false as notary-server has no auth here; ` +
     `server keys sealed in its metadata store) ` +
     `with a fresh Debian notary-server (key_algorithm ecdsa; warn log), both over TLS on 127.0.0.1 and started for their group of rows only; ` +
     `the bracket names each one's metadata store; the notes below give each deployment. GUNs are <host:port>/bench/trust-…; root certificates and client keys are made before each ` +
