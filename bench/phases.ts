@@ -35,7 +35,7 @@ function fail(server: BenchServer, figures: Figure[], message: string): void {
 }
 
 /** Runs `fn` on `server` and records its value, or its error, in `figure`; true when it succeeded. */
-async function record(server: BenchServer, figure: Figure, fn: () => Promise<number>): Promise<boolean> {
+export async function record(server: BenchServer, figure: Figure, fn: () => Promise<number>): Promise<boolean> {
   const value = await attempt(fn);
   if (value instanceof Failure) fail(server, [figure], value.message);
   else {
@@ -46,9 +46,9 @@ async function record(server: BenchServer, figure: Figure, fn: () => Promise<num
 }
 
 /** Servers in turn order for the i-th figure: who goes first alternates, so drift in machine load hits both. */
-const alternate = (servers: BenchServer[], i: number) => (i % 2 === 0 ? servers : [...servers].reverse());
+export const alternate = (servers: BenchServer[], i: number) => (i % 2 === 0 ? servers : [...servers].reverse());
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 }

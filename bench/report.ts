@@ -13,10 +13,20 @@ export interface Figure {
   readonly errors: Partial<Record<ServerRole, string>>;
 }
 
-/** Collects figures in order and renders them as a markdown table. */
+/** A further table with its own column names (e.g. one Wharf with auth on, one with auth off). */
+interface Table {
+  readonly title: string;
+  readonly columns: Readonly<Record<ServerRole, string>>;
+  readonly figures: Figure[];
+}
+
+const MAIN_COLUMNS: Readonly<Record<ServerRole, string>> = { wharf: 'wharf', reference: 'reference' };
+
+/** Collects figures in order and renders them as markdown tables: the main one, then any further ones. */
 export class Report {
   readonly figures: Figure[] = [];
   readonly notes: string[] = [];
+  readonly #tables: Table[] = [];
 
   /** Adds a row; `unit` is shown in the name column. */
   figure(name: string, unit: string, isLowerBetter = false): Figure {
@@ -25,29 +35,46 @@ export class Report {
     return figure;
   }
 
+  /** A further table, rendered after the main one; its rows are added with the returned function. */
+  table(title: string, columns: Readonly<Record<ServerRole, string>>): (name: string, unit: string, isLowerBetter?: boolean) => Figure {
+    const table: Table = { title, columns, figures: [] };
+    this.#tables.push(table);
+    return (name, unit, isLowerBetter = false) => {
+      const figure: Figure = { name, unit, isLowerBetter, values: {}, errors: {} };
+      table.figures.push(figure);
+      return figure;
+    };
+  }
+
   /** Every error recorded, as "figure / server: message". */
   errors(): string[] {
-    return this.figures.flatMap((f) =>
+    return [...this.figures, ...this.#tables.flatMap((t) => t.figures)].flatMap((f) =>
       ROLES.flatMap((role) => (f.errors[role] === undefined ? [] : [`${f.name} / ${role}: ${f.errors[role]}`])));
   }
 
-  /** The table (with a header paragraph and the error list) in markdown. */
+  /** The tables (with a header paragraph and the error list) in markdown. */
   render(header: readonly string[]): string {
     const lines = [...header, ''];
-    lines.push('| figure | wharf | reference | ratio wharf/reference |', '|---|---:|---:|---:|');
-    for (const f of this.figures) {
-      const cells = ROLES.map((role) => cell(f, role));
-      const wharf = f.values.wharf;
-      const reference = f.values.reference;
-      const ratio = wharf !== undefined && reference !== undefined && reference > 0 ? `${(wharf / reference).toFixed(2)}` : '–';
-      const hint = f.isLowerBetter ? ', lower is better' : '';
-      lines.push(`| ${f.name} (${f.unit}${hint}) | ${cells[0]} | ${cells[1]} | ${ratio} |`);
-    }
+    if (this.figures.length > 0) lines.push(...tableLines(this.figures, MAIN_COLUMNS));
+    for (const table of this.#tables) lines.push('', `### ${table.title}`, '', ...tableLines(table.figures, table.columns));
     const errors = this.errors();
     if (errors.length > 0) lines.push('', '### Errors', '', ...errors.map((e) => `- ${e.replace(/\s+/g, ' ')}`));
     if (this.notes.length > 0) lines.push('', '### Notes', '', ...this.notes.map((n) => `- ${n}`));
     return `${lines.join('\n')}\n`;
   }
+}
+
+function tableLines(figures: readonly Figure[], columns: Readonly<Record<ServerRole, string>>): string[] {
+  const lines = [`| figure | ${columns.wharf} | ${columns.reference} | ratio ${columns.wharf}/${columns.reference} |`, '|---|---:|---:|---:|'];
+  for (const f of figures) {
+    const cells = ROLES.map((role) => cell(f, role));
+    const wharf = f.values.wharf;
+    const reference = f.values.reference;
+    const ratio = wharf !== undefined && reference !== undefined && reference > 0 ? `${(wharf / reference).toFixed(2)}` : '–';
+    const hint = f.isLowerBetter ? ', lower is better' : '';
+    lines.push(`| ${f.name} (${f.unit}${hint}) | ${cells[0]} | ${cells[1]} | ${ratio} |`);
+  }
+  return lines;
 }
 
 function cell(f: Figure, role: ServerRole): string {

@@ -1,11 +1,13 @@
 // `npm run bench`: Wharf and the reference registry (distribution 2.8) side by side, then Wharf's trust
-// API and notary-server 0.7; one run, one table. BENCH_QUICK=1 for a smoke run; BENCH_ONLY=trust or
-// =registry for one section; BENCH_SUBJECT=reference puts a second reference registry in Wharf's column
-// (for developing the bench itself); BENCH_WHARF_USER/BENCH_WHARF_PASSWORD if Wharf demands a login.
+// API and notary-server 0.7, then what authentication costs (Wharf with auth on vs off); one run. BENCH_QUICK=1
+// for a smoke run; BENCH_ONLY=trust, =registry or =auth for one section; BENCH_SUBJECT=reference puts a second
+// reference registry in Wharf's column (for developing the bench itself); BENCH_WHARF_USER/BENCH_WHARF_PASSWORD
+// to log in as someone else than the owner the bench gives the Wharf it starts.
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { authorize, type Credentials } from './auth.ts';
+import { authPhase } from './auth-cost.ts';
 import { IntegrityError } from './http.ts';
 import { blobPhase, manifestPhase, REPOS, tagPhase } from './phases.ts';
 import { benchPlan, type BenchPlan } from './plan.ts';
@@ -36,12 +38,18 @@ function credentials(): Credentials | undefined {
   return username && password ? { username, password } : undefined;
 }
 
+/** Titles of single-section runs without the registry section. */
+const TITLES: Record<string, string> = {
+  trust: 'Wharf vs reference trust server (BENCH_ONLY=trust)',
+  auth: 'Wharf: authentication cost (BENCH_ONLY=auth)',
+};
+
 const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');
 
 function header(plan: BenchPlan, servers: BenchServer[], isDevSubject: boolean, seconds: number, loadBefore: string): string[] {
   const [subject, reference] = servers as [BenchServer | undefined, BenchServer | undefined];
   const lines = [
-    `# Wharf vs reference ${subject ? 'registry' : 'trust server (BENCH_ONLY=trust)'}${plan.isQuick ? ' (BENCH_QUICK smoke run)' : ''}`,
+    `# ${subject ? 'Wharf vs reference registry' : TITLES[process.env.BENCH_ONLY ?? ''] ?? 'Wharf'}${plan.isQuick ? ' (BENCH_QUICK smoke run)' : ''}`,
     '',
     `${new Date().toISOString()} · node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} · ` +
       `${Math.round(totalmem() / 2 ** 30)} GiB RAM · ${seconds.toFixed(0)} s · load average before ${loadBefore}, after ${load()}`,
@@ -57,16 +65,16 @@ function header(plan: BenchPlan, servers: BenchServer[], isDevSubject: boolean, 
   ];
 }
 
-/** Which sections run: BENCH_ONLY=trust or =registry picks one, unset runs both. */
-function sections(only: string | undefined): { isRegistry: boolean; isTrust: boolean } {
-  if (only === undefined || only === '') return { isRegistry: true, isTrust: true };
-  if (only !== 'trust' && only !== 'registry') throw new Error(`BENCH_ONLY must be "trust" or "registry", not "${only}"`);
-  return { isRegistry: only === 'registry', isTrust: only === 'trust' };
+/** Which sections run: BENCH_ONLY=trust, =registry or =auth picks one, unset runs all. */
+function sections(only: string | undefined): { isRegistry: boolean; isTrust: boolean; isAuth: boolean } {
+  if (only === undefined || only === '') return { isRegistry: true, isTrust: true, isAuth: true };
+  if (only !== 'trust' && only !== 'registry' && only !== 'auth') throw new Error(`BENCH_ONLY must be "trust", "registry" or "auth", not "${only}"`);
+  return { isRegistry: only === 'registry', isTrust: only === 'trust', isAuth: only === 'auth' };
 }
 
 async function main(): Promise<number> {
   const plan = benchPlan(process.env);
-  const { isRegistry, isTrust } = sections(process.env.BENCH_ONLY);
+  const { isRegistry, isTrust, isAuth } = sections(process.env.BENCH_ONLY);
   const isDevSubject = process.env.BENCH_SUBJECT === 'reference';
   const t0 = performance.now();
   const loadBefore = load();
@@ -77,7 +85,7 @@ async function main(): Promise<number> {
   const report = new Report();
   try {
     for (const server of servers) {
-      await authorize(server, Object.values(REPOS), server.role === 'wharf' ? credentials() : undefined).catch((err: Error) => {
+      await authorize(server, Object.values(REPOS), server.role === 'wharf' ? credentials() ?? server.credentials : undefined).catch((err: Error) => {
         report.notes.push(`${server.role}: authentication failed, every figure will fail: ${err.message}`);
       });
     }
@@ -89,6 +97,7 @@ async function main(): Promise<number> {
       for (const server of servers) rss.values[server.role] = server.peakRssKiB() / 1024;
     }
     if (isTrust) await trustPhase(trustPlan(process.env), report);
+    if (isAuth) await authPhase(plan, report);
     const markdown = report.render(header(plan, servers, isDevSubject, (performance.now() - t0) / 1000, loadBefore));
     process.stdout.write(`\n${markdown}`);
     const results = resultsPath(process.env.BENCH_ONLY || undefined);

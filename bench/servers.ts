@@ -9,6 +9,7 @@ import { freePort } from '../test/helpers/net.ts';
 import { launchServer } from '../test/helpers/server-process.ts';
 import { tmpDir } from '../test/helpers/tmp.ts';
 import { startWharf } from '../test/helpers/wharf.ts';
+import type { Credentials } from './auth.ts';
 
 const REFERENCE_BIN = '/usr/bin/docker-registry';
 
@@ -28,6 +29,8 @@ export interface BenchServer {
   readonly dispatcher: Agent;
   /** Headers every /v2 request carries (e.g. a bearer token); empty when the server needs none. */
   auth: Record<string, string>;
+  /** A login the bench may use (the owner of a Wharf it started); undefined for the reference servers. */
+  readonly credentials?: Credentials;
   /** Peak resident set size so far (VmHWM), in KiB. */
   peakRssKiB(): number;
   /** What the process printed, for diagnostics. */
@@ -49,21 +52,33 @@ export function peakRssOf(pid: number): number {
   return Number(match[1]);
 }
 
-/** Starts Wharf (bin/wharf.mjs serve, HTTPS, SQLite metadata unless `opts.metadata` names PostgreSQL, filesystem blobs, --log-level warn). */
-export async function startWharfServer(opts: { metadata?: string; env?: Record<string, string> } = {}): Promise<BenchServer> {
-  const wharf = await startWharf(opts);
+/** The owner of every Wharf the bench starts; the bench logs in as it when auth is on. */
+const BENCH_OWNER: Credentials = { username: 'owner', password: 'wharf-bench-owner-password' };
+
+/**
+ * Starts Wharf (bin/wharf.mjs serve, HTTPS, SQLite metadata unless `opts.metadata` names PostgreSQL,
+ * filesystem blobs, --log-level warn) with BENCH_OWNER as its owner. `role` is the report column it fills.
+ */
+export async function startWharfServer(
+  opts: { metadata?: string; env?: Record<string, string>; role?: ServerRole; label?: string } = {},
+): Promise<BenchServer> {
+  const wharf = await startWharf({
+    ...(opts.metadata === undefined ? {} : { metadata: opts.metadata }),
+    env: { WHARF_AUTH__OWNER_PASSWORD: BENCH_OWNER.password, ...opts.env },
+  });
   const pid = wharf.process.pid;
   if (pid === undefined || wharf.caPem === undefined) throw new Error('wharf started without a pid or a CA');
   const caPem = wharf.caPem;
   const dispatcher = new Agent({ connect: { ca: caPem }, keepAliveTimeout: 30_000 });
   return {
-    role: 'wharf',
-    label: 'wharf',
+    role: opts.role ?? 'wharf',
+    label: opts.label ?? 'wharf',
     url: wharf.url,
     caPem,
     pid,
     dispatcher,
     auth: {},
+    credentials: BENCH_OWNER,
     peakRssKiB: () => peakRssOf(pid),
     output: () => wharf.output(),
     async stop() {

@@ -9,7 +9,7 @@ import type { IdentityResolver } from './identity.ts';
 import { grantActions } from './permissions.ts';
 import { NULL_GUID } from './secrets.ts';
 import { formatScope } from './scopes.ts';
-import type { TokenService } from './token-service.ts';
+import type { TokenService, VerifiedAccess } from './token-service.ts';
 
 export interface TokenGateDeps {
   readonly tokens: TokenService;
@@ -79,8 +79,9 @@ export class TokenGate implements AccessGate {
         await this.#d.events.refused(req, { credential: 'access_token', reason: verified.reason, principal: claimedSubject(credentials.token), ...describeAccess(access) });
         return { ok: false, error: 'invalid_token' };
       }
+      const granted = grantsOf(verified);
       // An anonymous token (`sub` "") is anonymous here too.
-      return { ok: true, ...(verified.subject === '' ? {} : { principal: verified.subject }), grants: async (entry) => new Set(verified.access.filter((a) => a.type === entry.type && a.name === entry.name).flatMap((a) => a.actions)) };
+      return { ok: true, ...(verified.subject === '' ? {} : { principal: verified.subject }), grants: async (entry) => granted.get(`${entry.type}:${entry.name}`) ?? NONE };
     }
     if (credentials.scheme === 'unsupported') {
       await this.#d.events.refused(req, { credential: 'header', reason: 'unsupported_scheme', ...describeAccess(access) });
@@ -116,6 +117,25 @@ export class TokenGate implements AccessGate {
       ...(detail.length === 0 ? {} : { detail }),
     });
   }
+}
+
+const NONE: ReadonlySet<string> = new Set();
+// Per verified token (TokenService hands out the same object while it caches the token): its actions by `type:name`.
+const grantIndexes = new WeakMap<object, Map<string, ReadonlySet<string>>>();
+
+function grantsOf(verified: Extract<VerifiedAccess, { ok: true }>): Map<string, ReadonlySet<string>> {
+  let index = grantIndexes.get(verified);
+  if (index === undefined) {
+    index = new Map<string, Set<string>>();
+    for (const a of verified.access) {
+      const key = `${a.type}:${a.name}`;
+      const actions = (index.get(key) as Set<string> | undefined) ?? new Set<string>();
+      for (const action of a.actions) actions.add(action);
+      index.set(key, actions);
+    }
+    grantIndexes.set(verified, index);
+  }
+  return index;
 }
 
 /**

@@ -60,6 +60,7 @@ export class TokenKeys {
   readonly #now: () => number;
   #primary: { key: Promise<ActiveSigningKey>; at: number } | undefined;
   readonly #verifiers = new Map<string, { key: KeyObject | undefined; at: number }>();
+  #retirements = 0;
 
   constructor(store: SigningKeyStore, vault: KeyVault, options: TokenKeysOptions = {}) {
     this.#store = store;
@@ -99,10 +100,16 @@ export class TokenKeys {
     return record.kid;
   }
 
+  /** How many keys this process has retired: caches of verified tokens start afresh when it changes. */
+  get retirements(): number {
+    return this.#retirements;
+  }
+
   /** Retires a key: tokens it signed stop verifying (here at once, on other nodes within `cacheMs`). */
   async retire(kid: string): Promise<boolean> {
     const retired = await this.#store.retire(kid);
     this.#verifiers.delete(kid);
+    this.#retirements++;
     if (this.#primary) {
       const primary = this.#primary;
       const current = await primary.key.catch(() => undefined);

@@ -5,6 +5,7 @@ import type { Principal, RefreshClaims, RefreshTokenVerifier } from './identity.
 import { grantActions } from './permissions.ts';
 import { formatScopes, mergeScopes, parseScopes, requestsOnlyPull, type ScopeError } from './scopes.ts';
 import { TOKEN_ALGORITHM, type TokenKeys } from './token-keys.ts';
+import { VerifiedTokens } from './verified-tokens.ts';
 
 /** One `access` claim entry (spec 1.4): the name as requested, the concrete actions granted (maybe none). */
 export interface AccessEntry {
@@ -86,10 +87,12 @@ class UnknownKey extends Error {}
 export class TokenService implements RefreshTokenVerifier {
   readonly #o: TokenServiceOptions;
   readonly #now: () => number;
+  readonly #verified: VerifiedTokens<VerifiedAccess>;
 
   constructor(options: TokenServiceOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
+    this.#verified = new VerifiedTokens({ now: this.#now });
   }
 
   /** An access token (and maybe a refresh token). Never an error for missing rights: they are just not granted. */
@@ -120,13 +123,22 @@ export class TokenService implements RefreshTokenVerifier {
     return { ok: true, response, access, scope: formatScopes(access.filter((a) => a.actions.length > 0)) };
   }
 
-  /** Verifies an access token for `service`: signature by an unretired key, ES256 only, audience, times, shape. */
+  /**
+   * Verifies an access token for `service`: signature by an unretired key, ES256 only, audience, times,
+   * shape. A token verified before is answered from VerifiedTokens (docker sends one token many times).
+   */
   async verifyAccessToken(jwt: string, expected: { service: string }): Promise<VerifiedAccess> {
+    const epoch = this.#o.keys.retirements;
+    const cached = this.#verified.get(jwt, expected.service, epoch);
+    if (cached !== undefined) return cached;
     const verified = await this.#verify(jwt, expected.service, 'access_token');
     if (!verified.ok) return verified;
-    const { sub, access } = verified.payload;
+    const { sub, access, exp } = verified.payload;
     if (typeof sub !== 'string' || !isAccessList(access)) return { ok: false, reason: 'malformed' };
-    return { ok: true, subject: sub, access: access.map((a) => ({ type: a.type, name: a.name, actions: [...a.actions] })) };
+    const result: VerifiedAccess = { ok: true, subject: sub, access: access.map((a) => ({ type: a.type, name: a.name, actions: [...a.actions] })) };
+    // jwtVerify required `exp`; it accepts a token until exp plus the clock tolerance.
+    this.#verified.set(jwt, expected.service, epoch, result, ((exp as number) + (this.#o.clockToleranceSeconds ?? CLOCK_TOLERANCE)) * 1000);
+    return result;
   }
 
   /** Verifies a refresh token's signature and claims only; IdentityResolver.fromRefreshToken checks the principal. */
