@@ -76,7 +76,7 @@ export async function serve(config: Config): Promise<void> {
     await stores.close();
   });
   await app.listen({ host, port });
-  process.stdout.write(banner(config, tls) + authBanner(auth));
+  process.stdout.write(banner(config, tls) + authBanner(auth, login.primary, tls?.caFile));
 }
 
 /**
@@ -159,10 +159,17 @@ function banner(config: Config, tls: TlsMaterial | undefined): string {
   return lines.join('\n') + '\n';
 }
 
-/** The owner's generated password, on stdout only and only on the first start; never through the logger. */
-function authBanner(auth: AuthSurface | undefined): string {
-  if (!auth) return '';
-  const lines = ['  authentication: Docker token auth (docker login <registry> -u owner)'];
+/**
+ * How to log in, with the owner's generated password on stdout only and only on the first start
+ * (never through the logger); with auth.enabled false, what that leaves open.
+ */
+function authBanner(auth: AuthSurface | undefined, server: string, caFile: string | undefined): string {
+  if (!auth) return `  authentication: OFF (auth.enabled false): anyone who reaches ${server} may pull, push, sign and delete\n`;
+  const lines = [
+    '  authentication: on (docs/auth.md); log in as owner:',
+    `  docker:  docker login ${server} -u owner`,
+    `  wharf:   npx wharf login ${server} -u owner${caFile === undefined ? '' : ` --ca-file ${caFile}`}   (logs docker in too)`,
+  ];
   const generated = auth.bootstrap.generatedPassword;
   if (generated !== undefined) {
     lines.push(`  owner password (shown once, set auth.ownerPassword to choose it): ${generated}`);

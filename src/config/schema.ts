@@ -101,9 +101,9 @@ export const ConfigSchema = Type.Object(
     auth: Type.Object(
       {
         enabled: Type.Boolean({
-          default: false,
+          default: true,
           description:
-            'Docker token authentication on /v2 and the token endpoint /oauth2/token; the registry name (login server, token `service`) is the listen host:port, and the certificate names with that port are accepted too. Off for now: the next step of issue #4 turns it on by default',
+            'Docker token authentication on /v2 (registry and trust API), with the token endpoint /oauth2/token and the management API /api; the login server (token `service`) is the listen host:port, and the certificate names with that port are accepted too. false serves neither: anyone who reaches the port may pull, push, sign and delete, so only on a private network you trust entirely (docs/auth.md)',
         }),
         anonymousPull: Type.Boolean({ default: false, description: 'anonymous callers may pull every repository (and read trust data)' }),
         accessTokenSeconds: Type.Integer({ default: 900, minimum: 60, description: 'lifetime of access tokens (60 s is the Docker client minimum)' }),

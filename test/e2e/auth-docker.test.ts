@@ -13,7 +13,7 @@ const OWNER_PASSWORD = 'owner-password-for-e2e';
 // As in docker.test.ts: dockerd reaches the registry as localhost:<port>, localhost resolving to ::1
 // (its own /etc/hosts) forwarded to 127.0.0.1, so that TLS is verified against certs.d. The realm
 // and service of the challenge are then localhost:<port> too (one of the certificate's names).
-describe('docker login against Wharf with auth.enabled (own dockerd)', { timeout: 300_000 }, () => {
+describe('docker login against Wharf (authentication on by default; own dockerd)', { timeout: 300_000 }, () => {
   let wharf: WharfInstance;
   let dockerd: Dockerd;
   let host: string;
@@ -26,7 +26,7 @@ describe('docker login against Wharf with auth.enabled (own dockerd)', { timeout
   };
 
   before(async () => {
-    wharf = await startWharf({ env: { WHARF_AUTH__ENABLED: 'true', WHARF_AUTH__OWNER_PASSWORD: OWNER_PASSWORD } });
+    wharf = await startWharf({ ownerPassword: OWNER_PASSWORD });
     cleanups.push(() => wharf.stop());
     cleanups.push(await forwardIpv6Loopback(wharf.port));
     dockerd = await startDockerd({ hosts: '::1 localhost\n' });
@@ -54,7 +54,7 @@ describe('docker login against Wharf with auth.enabled (own dockerd)', { timeout
     const res = await dockerd.docker(['push', `${host}/e2e/auth:1`]);
     assert.notEqual(res.code, 0, `push without login succeeded:\n${res.stdout}`);
     assert.match(res.stderr, /unauthorized|authentication required|no basic auth credentials/i);
-    const tags = await wharf.fetch('/v2/e2e/auth/tags/list', { headers: { authorization: `Basic ${Buffer.from(`owner:${OWNER_PASSWORD}`).toString('base64')}` } });
+    const tags = await wharf.fetch('/v2/e2e/auth/tags/list');
     assert.equal(tags.status, 404, await tags.text());
   });
 

@@ -23,8 +23,9 @@ export interface StartOptions {
   /** Reuse a port (restart); default: a free one. */
   port?: number;
   /**
-   * The owner's password on first start (WHARF_AUTH__OWNER_PASSWORD, which `env` may also set);
-   * default TEST_OWNER_PASSWORD. `false` configures none, so the server generates one and prints it.
+   * The owner's password on first start (WHARF_AUTH__OWNER_PASSWORD, which `env` or this process's
+   * environment may also set); default TEST_OWNER_PASSWORD. `false` configures none, so the server
+   * generates one and prints it.
    */
   ownerPassword?: string | false;
   env?: Record<string, string>;
@@ -73,8 +74,10 @@ export async function startWharf(opts: StartOptions = {}): Promise<WharfInstance
   if (opts.plainHttp) args.push('--no-tls');
   args.push(...(opts.args ?? []));
   const logPath = join(dataDir, `server-${port}-${Date.now()}.log`);
-  const password = opts.env?.['WHARF_AUTH__OWNER_PASSWORD'] ?? opts.ownerPassword ?? TEST_OWNER_PASSWORD;
-  const env = { ...process.env, ...(password === false ? {} : { WHARF_AUTH__OWNER_PASSWORD: password }), ...opts.env };
+  const password = opts.env?.['WHARF_AUTH__OWNER_PASSWORD'] ?? opts.ownerPassword ?? process.env['WHARF_AUTH__OWNER_PASSWORD'] ?? TEST_OWNER_PASSWORD;
+  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
+  if (password === false) delete env['WHARF_AUTH__OWNER_PASSWORD'];
+  else env['WHARF_AUTH__OWNER_PASSWORD'] = password;
   const { process: child, exited, output } = spawnLogged(process.execPath, args, logPath, env);
   const scheme = opts.plainHttp ? 'http' : 'https';
   const url = `${scheme}://${host}`;

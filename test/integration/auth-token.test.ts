@@ -35,17 +35,17 @@ function as(wharf: WharfInstance, authorization: string): Registry {
   return {
     url: wharf.url,
     fetch: (path: string, init: RequestInit = {}) =>
-      wharf.fetch(path, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization } }),
+      wharf.anonymousFetch(path, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization } }),
   };
 }
 
-describe('Docker token authentication (auth.enabled)', { timeout: 120_000 }, () => {
+describe('Docker token authentication (on by default)', { timeout: 120_000 }, () => {
   let wharf: WharfInstance;
   let login: string;
   let realm: string;
 
   before(async () => {
-    wharf = await startWharf({ env: { WHARF_AUTH__ENABLED: 'true', WHARF_AUTH__OWNER_PASSWORD: OWNER_PASSWORD } });
+    wharf = await startWharf({ ownerPassword: OWNER_PASSWORD });
     login = wharf.host;
     realm = `https://${login}/oauth2/token`;
   });
@@ -56,7 +56,7 @@ describe('Docker token authentication (auth.enabled)', { timeout: 120_000 }, () 
   async function token(scopes: string[], authorization = OWNER): Promise<TokenBody> {
     const query = new URLSearchParams({ service: login, account: 'owner' });
     for (const s of scopes) query.append('scope', s);
-    const res = await wharf.fetch(`/oauth2/token?${query}`, { headers: { authorization } });
+    const res = await wharf.anonymousFetch(`/oauth2/token?${query}`, { headers: { authorization } });
     assert.equal(res.headers.get('content-type'), 'application/json');
     return jsonOf<TokenBody>(res);
   }
@@ -64,7 +64,7 @@ describe('Docker token authentication (auth.enabled)', { timeout: 120_000 }, () 
   async function postToken(form: Record<string, string | string[]>): Promise<Response> {
     const body = new URLSearchParams();
     for (const [k, v] of Object.entries(form)) for (const value of [v].flat()) body.append(k, value);
-    return wharf.fetch('/oauth2/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+    return wharf.anonymousFetch('/oauth2/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
   }
 
   async function expectChallenge(res: Response, expected: string, detail?: unknown[]): Promise<void> {
@@ -78,13 +78,13 @@ describe('Docker token authentication (auth.enabled)', { timeout: 120_000 }, () 
   }
 
   it('answers GET /v2/ without credentials with 401 and a challenge without scope', async () => {
-    await expectChallenge(await wharf.fetch('/v2/'), `Bearer realm="${realm}",service="${login}"`);
+    await expectChallenge(await wharf.anonymousFetch('/v2/'), `Bearer realm="${realm}",service="${login}"`);
   });
 
   it('answers a manifest GET without credentials with a pull challenge on the repository', async () => {
     const repo = uniqueRepo('auth/anon');
     await expectChallenge(
-      await wharf.fetch(`/v2/${repo}/manifests/latest`),
+      await wharf.anonymousFetch(`/v2/${repo}/manifests/latest`),
       `Bearer realm="${realm}",service="${login}",scope="repository:${repo}:pull"`,
       [{ Type: 'repository', Name: repo, Action: 'pull' }],
     );
@@ -93,7 +93,7 @@ describe('Docker token authentication (auth.enabled)', { timeout: 120_000 }, () 
   it('names the GUN in the challenge of a trust GET', async () => {
     const gun = `${login}/${uniqueRepo('auth/trust')}`;
     await expectChallenge(
-      await wharf.fetch(`/v2/${gun}/_trust/tuf/root.json`),
+      await wharf.anonymousFetch(`/v2/${gun}/_trust/tuf/root.json`),
       `Bearer realm="${realm}",service="${login}",scope="repository:${gun}:pull"`,
     );
   });
@@ -214,7 +214,7 @@ describe('Docker token authentication (auth.enabled)', { timeout: 120_000 }, () 
 
   it('refuses a wrong password with 401 UNAUTHORIZED, on GET, POST and /v2', async () => {
     const bad = basic('owner', 'wrong');
-    const get = await wharf.fetch(`/oauth2/token?service=${encodeURIComponent(login)}`, { headers: { authorization: bad } });
+    const get = await wharf.anonymousFetch(`/oauth2/token?service=${encodeURIComponent(login)}`, { headers: { authorization: bad } });
     assert.equal(get.status, 401);
     assert.deepEqual(((await get.json()) as { errors: { code: string }[] }).errors.map((e) => e.code), ['UNAUTHORIZED']);
     const post = await postToken({ grant_type: 'password', service: login, username: 'owner', password: 'wrong' });
@@ -224,7 +224,7 @@ describe('Docker token authentication (auth.enabled)', { timeout: 120_000 }, () 
   });
 
   it('answers a wrong service or grant type with 400', async () => {
-    const get = await wharf.fetch('/oauth2/token?service=elsewhere.example.com', { headers: { authorization: OWNER } });
+    const get = await wharf.anonymousFetch('/oauth2/token?service=elsewhere.example.com', { headers: { authorization: OWNER } });
     assert.equal(get.status, 400);
     await get.text();
     const post = await postToken({ grant_type: 'client_credentials', service: login });
@@ -233,32 +233,51 @@ describe('Docker token authentication (auth.enabled)', { timeout: 120_000 }, () 
   });
 });
 
-describe('owner bootstrap (auth.enabled, no owner password configured)', { timeout: 120_000 }, () => {
-  it('prints a generated owner password once on stdout, which logs in; a restart prints none', async () => {
-    const env = { WHARF_AUTH__ENABLED: 'true' };
-    const first = await startWharf({ env });
+describe('owner bootstrap (no owner password configured)', { timeout: 120_000 }, () => {
+  it('prints how to log in and a generated owner password once on stdout, which logs in; a restart prints none', async () => {
+    const first = await startWharf({ ownerPassword: false });
     const dataDir = first.dataDir;
     let printed: string | undefined;
     try {
       await waitFor('the banner', async () => first.output().includes('authentication:'));
+      assert.match(first.output(), new RegExp(`docker login ${first.host} -u owner\n`));
+      assert.match(first.output(), new RegExp(`npx wharf login ${first.host} -u owner --ca-file ${first.caFile}`));
       printed = /owner password \(shown once[^)]*\): (\S+)/.exec(first.output())?.[1];
       assert.ok(printed, first.output());
       const query = new URLSearchParams({ service: first.host, scope: 'repository:boot/app:pull' });
-      const res = await first.fetch(`/oauth2/token?${query}`, { headers: { authorization: basic('owner', printed) } });
+      const res = await first.anonymousFetch(`/oauth2/token?${query}`, { headers: { authorization: basic('owner', printed) } });
       assert.deepEqual(decodeJwt((await jsonOf<TokenBody>(res)).token)['access'], [{ type: 'repository', name: 'boot/app', actions: ['pull'] }]);
     } finally {
       await first.kill();
     }
-    const second = await startWharf({ env, dataDir, port: first.port });
+    const second = await startWharf({ ownerPassword: false, dataDir, port: first.port });
     try {
       await waitFor('the banner', async () => second.output().includes('authentication:'));
       assert.doesNotMatch(second.output(), /owner password/);
       assert.equal(second.output().includes(printed), false);
-      const res = await second.fetch('/v2/', { headers: { authorization: basic('owner', printed) } });
+      const res = await second.anonymousFetch('/v2/', { headers: { authorization: basic('owner', printed) } });
       await expectStatus(res, 200);
     } finally {
       await second.stop();
       await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+// The opt-out for a private network (docs/auth.md): the one test that needs auth off, as it is about it.
+describe('auth.enabled false', { timeout: 120_000 }, () => {
+  it('serves /v2 to anyone, has no token endpoint, and says so in its banner', async () => {
+    const open = await startWharf({ env: { WHARF_AUTH__ENABLED: 'false' } });
+    try {
+      await waitFor('the banner', async () => open.output().includes('authentication:'));
+      assert.match(open.output(), new RegExp(`authentication: OFF .*anyone who reaches ${open.host} may pull, push, sign and delete`));
+      const repo = uniqueRepo('auth/open');
+      const anonymous: Registry = { url: open.url, fetch: open.anonymousFetch };
+      await pushImage(anonymous, repo, { reference: 'v1' });
+      await expectStatus(await open.anonymousFetch(`/v2/${repo}/manifests/v1`, { method: 'HEAD' }), 200);
+      await expectStatus(await open.anonymousFetch(`/oauth2/token?service=${encodeURIComponent(open.host)}`), 404);
+    } finally {
+      await open.stop();
     }
   });
 });

@@ -117,9 +117,10 @@ describe('configuration', () => {
     assert.equal(redactedConfig(loadConfig({ env: {} })).trust.keyEncryptionKey, undefined);
   });
 
-  it('keeps auth off by default and reads its settings from env, hiding the owner password', () => {
-    assert.deepEqual(loadConfig({ env: {} }).auth, { enabled: false, anonymousPull: false, accessTokenSeconds: 900, refreshTokenSeconds: 10_800 });
-    const config = loadConfig({ env: { WHARF_AUTH__ENABLED: 'true', WHARF_AUTH__OWNER_PASSWORD: 'hunter3', WHARF_AUTH__ACCESS_TOKEN_SECONDS: '300' } });
+  it('turns auth on by default, off only when asked, and reads its settings from env, hiding the owner password', () => {
+    assert.deepEqual(loadConfig({ env: {} }).auth, { enabled: true, anonymousPull: false, accessTokenSeconds: 900, refreshTokenSeconds: 10_800 });
+    assert.equal(loadConfig({ env: { WHARF_AUTH__ENABLED: 'false' } }).auth.enabled, false);
+    const config = loadConfig({ env: { WHARF_AUTH__OWNER_PASSWORD: 'hunter3', WHARF_AUTH__ACCESS_TOKEN_SECONDS: '300' } });
     assert.equal(config.auth.enabled, true);
     assert.equal(config.auth.accessTokenSeconds, 300);
     assert.equal(config.auth.ownerPassword, 'hunter3');
