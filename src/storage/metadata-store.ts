@@ -14,6 +14,8 @@ export interface MetadataStore {
   readonly blobs: BlobIndex;
   readonly manifests: ManifestIndex;
   readonly tags: TagIndex;
+  /** Listings with sizes, times and changeable attributes (/acr/v1), and the locks they set. */
+  readonly attributes: AttributeIndex;
   readonly uploads: UploadSessions;
   readonly garbage: GarbageIndex;
   readonly trust: TrustDocs;
@@ -117,6 +119,89 @@ export interface TagIndex {
   list(repo: RepoName, page: Page): Promise<string[] | undefined>;
   /** Removes the tag (the manifest stays); false when absent. */
   delete(repo: RepoName, tag: Tag): Promise<boolean>;
+}
+
+/** ACR's changeable attributes of a repository, tag or manifest; all true unless changed. */
+export interface ChangeableAttributes {
+  deleteEnabled: boolean;
+  writeEnabled: boolean;
+  readEnabled: boolean;
+  listEnabled: boolean;
+}
+
+export interface RepositoryDetail {
+  name: RepoName;
+  createdAt: number;
+  /** The newest manifest push or tag move; createdAt when there was none. */
+  updatedAt: number;
+  manifestCount: number;
+  tagCount: number;
+  /** Bytes of the blobs linked into the repository plus its manifests (shared blobs count in each repository). */
+  size: number;
+  attributes: ChangeableAttributes;
+}
+
+export interface TagDetail {
+  name: Tag;
+  digest: Digest;
+  createdAt: number;
+  updatedAt: number;
+  attributes: ChangeableAttributes;
+}
+
+export interface ManifestDetail {
+  digest: Digest;
+  mediaType: string;
+  /** The manifest's bytes plus the blobs it references (an index: its own bytes only). */
+  size: number;
+  createdAt: number;
+  /** Tags pointing at it, in byte order. */
+  tags: Tag[];
+  subject?: Digest;
+  artifactType?: string;
+  attributes: ChangeableAttributes;
+}
+
+/** Name order pages with `last`; time orders (newest or oldest tag move / push first) take only `limit`. */
+export interface DetailPage {
+  last?: string;
+  limit: number;
+  order: 'name' | 'timeDesc' | 'timeAsc';
+}
+
+/** What an attribute change applies to. */
+export type AttributeTarget =
+  | { kind: 'repository'; repo: RepoName }
+  | { kind: 'tag'; repo: RepoName; tag: Tag }
+  | { kind: 'manifest'; repo: RepoName; digest: Digest };
+
+/** A repository, tag or manifest with writeEnabled or deleteEnabled off. */
+export type Lock = AttributeTarget & { writeEnabled: boolean; deleteEnabled: boolean };
+
+/**
+ * The /acr/v1 view of repositories: details with counts and sizes computed by the database (a
+ * bounded number of statements per call, whatever the page size), and ACR's changeable attributes.
+ * Undefined when the repository (tag, manifest) does not exist.
+ */
+export interface AttributeIndex {
+  repository(repo: RepoName): Promise<RepositoryDetail | undefined>;
+  tags(repo: RepoName, page: DetailPage): Promise<TagDetail[] | undefined>;
+  tag(repo: RepoName, tag: Tag): Promise<TagDetail | undefined>;
+  manifests(repo: RepoName, page: DetailPage): Promise<ManifestDetail[] | undefined>;
+  manifest(repo: RepoName, digest: Digest): Promise<ManifestDetail | undefined>;
+  /** Sets the given attributes; false when the target does not exist. */
+  update(target: AttributeTarget, change: Partial<ChangeableAttributes>): Promise<boolean>;
+  /**
+   * The locks among: the repository; `tag` and the manifest it points at; the manifests `digests`;
+   * the tags pointing at the manifests `tagsOf`; with `all`, every tag and manifest of the
+   * repository. One statement; empty when nothing is locked.
+   */
+  locks(repo: RepoName, on: { tag?: Tag; digests?: readonly Digest[]; tagsOf?: readonly Digest[]; all?: boolean }): Promise<Lock[]>;
+  /**
+   * Deletes the repository with its manifests, tags and blob links in one transaction; undefined
+   * when it did not exist. Blob bytes stay until garbage collection; upload sessions expire.
+   */
+  deleteRepository(repo: RepoName): Promise<{ manifests: Digest[]; tags: Tag[] } | undefined>;
 }
 
 export interface UploadSession {

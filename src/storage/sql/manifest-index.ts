@@ -156,7 +156,7 @@ async function writeManifest(
   if (input.tag !== undefined) {
     await trx
       .insertInto('tags')
-      .values({ repo, tag: input.tag, digest, updated_at: at })
+      .values({ repo, tag: input.tag, digest, created_at: at, updated_at: at })
       .onConflict((oc) => oc.columns(['repo', 'tag']).doUpdateSet({ digest, updated_at: at }))
       .execute();
   }

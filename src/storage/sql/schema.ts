@@ -20,9 +20,17 @@ export interface Database {
   server_keys: ServerKeyRow;
 }
 
-export interface RepositoryRow {
+export interface RepositoryRow extends AttributeColumns {
   name: string;
   created_at: number;
+}
+
+/** ACR's changeable attributes (migration 006); the columns default to on. */
+export interface AttributeColumns {
+  delete_enabled: DefaultOnFlag;
+  write_enabled: DefaultOnFlag;
+  read_enabled: DefaultOnFlag;
+  list_enabled: DefaultOnFlag;
 }
 
 /** A blob whose bytes are committed in the blob store. */
@@ -39,7 +47,7 @@ export interface RepositoryBlobRow {
   last_used_at: number;
 }
 
-export interface ManifestRow {
+export interface ManifestRow extends AttributeColumns {
   repo: string;
   digest: string;
   media_type: string;
@@ -60,10 +68,12 @@ export interface ManifestRefRow {
   kind: 'blob' | 'manifest';
 }
 
-export interface TagRow {
+export interface TagRow extends AttributeColumns {
   repo: string;
   tag: string;
   digest: string;
+  /** Null only for rows written before migration 006 set it. */
+  created_at: ColumnType<number | null, number | undefined, number>;
   updated_at: number;
 }
 
@@ -99,6 +109,8 @@ export interface TrustChangeRow {
 
 /** A flag: `boolean` on PostgreSQL, 0/1 on SQLite; written as 0/1, which both accept. */
 export type Flag = ColumnType<boolean | number, 0 | 1, 0 | 1>;
+/** A flag with a default of on, which inserts may leave out. */
+export type DefaultOnFlag = ColumnType<boolean | number, 0 | 1 | undefined, 0 | 1>;
 
 export interface ServerKeyRow {
   gun: string;

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { MetadataStore } from '../metadata-store.ts';
 import { accessRecords } from './access-records.ts';
+import { attributeIndex } from './attribute-index.ts';
 import { auditLog } from './audit-log.ts';
 import { blobIndex } from './blob-index.ts';
 import { guarded, toStoreError } from './errors.ts';
@@ -26,6 +27,7 @@ export function sqlMetadataStore(db: Kysely<Database>, kind: SqlKind): MetadataS
     blobs: guarded(blobIndex(ctx)),
     manifests: guarded(manifestIndex(ctx)),
     tags: guarded(tagIndex(ctx)),
+    attributes: guarded(attributeIndex(ctx)),
     uploads: guarded(uploadSessions(ctx)),
     garbage: guarded(garbageIndex(ctx)),
     trust: guarded(trustDocs(ctx)),

@@ -5,6 +5,7 @@ import { trustMigration } from './002-trust.ts';
 import { accessMigration } from './003-access.ts';
 import { registrySettingsMigration } from './004-registry-settings.ts';
 import { auditMigration } from './005-audit.ts';
+import { attributesMigration } from './006-attributes.ts';
 
 /** Every migration, in code (no file-system discovery); names sort in the order they apply. */
 export function migrationProvider(kind: SqlKind): MigrationProvider {
@@ -14,6 +15,7 @@ export function migrationProvider(kind: SqlKind): MigrationProvider {
     '003-access': accessMigration(kind),
     '004-registry-settings': registrySettingsMigration(kind),
     '005-audit': auditMigration(kind),
+    '006-attributes': attributesMigration(kind),
   };
   return { getMigrations: async () => migrations };
 }
