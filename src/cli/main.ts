@@ -1,10 +1,10 @@
 import { Command, CommanderError } from 'commander';
-import { redactedConfig } from '../config/load.ts';
-import { serve } from '../main.ts';
 import { CliError, EXIT_CODES } from './cli-error.ts';
 import { registerClientCommands } from './commands/client-commands.ts';
-import { runGc } from './gc-command.ts';
 import { runWithConfig, withServerOptions } from './server-options.ts';
+
+// The server stack is imported inside the server commands' actions, so that client commands
+// (bin/wharf.mjs builds lazily loaded chunks) start without loading it.
 
 const program = new Command('wharf').description('Wharf: an OCI registry with content trust built in');
 // Usage errors end with EXIT_CODES.usage instead of commander's process.exit(1) (docs/cli.md).
@@ -13,11 +13,12 @@ program.configureOutput({ outputError: (message, write) => write(`wharf: ${messa
 
 withServerOptions(program.command('serve').description('start the registry'))
   .addHelpText('after', '\nExamples:\n  wharf serve\n  wharf serve --listen 0.0.0.0:5443 --data /var/lib/wharf\n  wharf serve --metadata postgres://wharf@db/wharf')
-  .action((_opts, cmd: Command) => runWithConfig(cmd, serve));
+  .action((_opts, cmd: Command) => runWithConfig(cmd, async (config) => (await import('../main.ts')).serve(config)));
 
 withServerOptions(program.command('check-config').description('validate the configuration and print it'))
   .action((_opts, cmd: Command) =>
     runWithConfig(cmd, async (config) => {
+      const { redactedConfig } = await import('../config/load.ts');
       process.stdout.write(`configuration is valid\n${JSON.stringify(redactedConfig(config), null, 2)}\n`);
     }),
   );
@@ -25,7 +26,7 @@ withServerOptions(program.command('check-config').description('validate the conf
 withServerOptions(program.command('gc').description('remove unreferenced blobs, orphaned referrers and stale uploads'))
   .option('--dry-run', 'only report what would be removed')
   .addHelpText('after', '\nExamples:\n  wharf gc --dry-run\n  wharf gc --data /var/lib/wharf')
-  .action((opts: { dryRun?: boolean }, cmd: Command) => runWithConfig(cmd, (config) => runGc(config, opts.dryRun === true)));
+  .action((opts: { dryRun?: boolean }, cmd: Command) => runWithConfig(cmd, async (config) => (await import('./gc-command.ts')).runGc(config, opts.dryRun === true)));
 
 registerClientCommands(program);
 

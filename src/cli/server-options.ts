@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../config/load.ts';
+import type { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 
 /** Adds the flags every server-side command shares (they override wharf.yaml and WHARF_* env). */
@@ -16,7 +16,7 @@ export function withServerOptions(cmd: Command): Command {
 }
 
 /** The configuration for a command: defaults < wharf.yaml < env < the command's flags. */
-export function configFrom(cmd: Command): Config {
+function configFrom(cmd: Command, load: typeof loadConfig): Config {
   const o = cmd.opts<Record<string, string | boolean | undefined>>();
   const flags: Record<string, unknown> = {};
   const tls: Record<string, unknown> = {};
@@ -28,14 +28,16 @@ export function configFrom(cmd: Command): Config {
   if (o.tlsKey !== undefined) tls.key = o.tlsKey;
   if (Object.keys(tls).length > 0) flags.tls = tls;
   if (o.logLevel !== undefined) flags.log = { level: o.logLevel };
-  return loadConfig({ flags, file: o.config as string | undefined });
+  return load({ flags, file: o.config as string | undefined });
 }
 
 /** Runs a command body, turning configuration problems into a listed message and exit code 2. */
 export async function runWithConfig(cmd: Command, body: (config: Config) => Promise<void>): Promise<void> {
+  // Imported here, not at the top: client commands do not load the configuration schema (main.ts).
+  const { ConfigError, loadConfig } = await import('../config/load.ts');
   let config: Config;
   try {
-    config = configFrom(cmd);
+    config = configFrom(cmd, loadConfig);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`wharf: ${err.message}\n`);
