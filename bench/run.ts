@@ -1,14 +1,16 @@
 // `npm run bench`: Wharf and the reference registry (distribution 2.8) side by side, then Wharf's trust
-// API and notary-server 0.7, then what authentication costs (Wharf with auth on vs off); one run. BENCH_QUICK=1
-// for a smoke run; BENCH_ONLY=trust, =registry or =auth for one section; BENCH_SUBJECT=reference puts a second
-// reference registry in Wharf's column (for developing the bench itself); BENCH_WHARF_USER/BENCH_WHARF_PASSWORD
-// to log in as someone else than the owner the bench gives the Wharf it starts.
+// API and notary-server 0.7, then what authentication costs (Wharf with auth on vs off), then what the enforced
+// content trust policy costs; one run. BENCH_QUICK=1 for a smoke run; BENCH_ONLY=trust, =registry, =auth or =policy
+// for one section; BENCH_SUBJECT=reference puts a second reference registry in Wharf's column (for developing the
+// bench itself); BENCH_WHARF_USER/BENCH_WHARF_PASSWORD to log in as someone else than the owner the bench gives
+// the Wharf it starts.
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { authorize, type Credentials } from './auth.ts';
 import { authPhase } from './auth-cost.ts';
 import { IntegrityError } from './http.ts';
+import { policyPhase } from './policy.ts';
 import { blobPhase, manifestPhase, REPOS, tagPhase } from './phases.ts';
 import { benchPlan, type BenchPlan } from './plan.ts';
 import { Report, writeReport } from './report.ts';
@@ -42,6 +44,7 @@ function credentials(): Credentials | undefined {
 const TITLES: Record<string, string> = {
   trust: 'Wharf vs reference trust server (BENCH_ONLY=trust)',
   auth: 'Wharf: authentication cost (BENCH_ONLY=auth)',
+  policy: 'Wharf: content trust enforcement cost (BENCH_ONLY=policy)',
 };
 
 const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');
@@ -65,16 +68,16 @@ function header(plan: BenchPlan, servers: BenchServer[], isDevSubject: boolean, 
   ];
 }
 
-/** Which sections run: BENCH_ONLY=trust, =registry or =auth picks one, unset runs all. */
-function sections(only: string | undefined): { isRegistry: boolean; isTrust: boolean; isAuth: boolean } {
-  if (only === undefined || only === '') return { isRegistry: true, isTrust: true, isAuth: true };
-  if (only !== 'trust' && only !== 'registry' && only !== 'auth') throw new Error(`BENCH_ONLY must be "trust", "registry" or "auth", not "${only}"`);
-  return { isRegistry: only === 'registry', isTrust: only === 'trust', isAuth: only === 'auth' };
+/** Which sections run: BENCH_ONLY=trust, =registry, =auth or =policy picks one, unset runs all. */
+function sections(only: string | undefined): { isRegistry: boolean; isTrust: boolean; isAuth: boolean; isPolicy: boolean } {
+  if (only === undefined || only === '') return { isRegistry: true, isTrust: true, isAuth: true, isPolicy: true };
+  if (!['trust', 'registry', 'auth', 'policy'].includes(only)) throw new Error(`BENCH_ONLY must be "trust", "registry", "auth" or "policy", not "${only}"`);
+  return { isRegistry: only === 'registry', isTrust: only === 'trust', isAuth: only === 'auth', isPolicy: only === 'policy' };
 }
 
 async function main(): Promise<number> {
   const plan = benchPlan(process.env);
-  const { isRegistry, isTrust, isAuth } = sections(process.env.BENCH_ONLY);
+  const { isRegistry, isTrust, isAuth, isPolicy } = sections(process.env.BENCH_ONLY);
   const isDevSubject = process.env.BENCH_SUBJECT === 'reference';
   const t0 = performance.now();
   const loadBefore = load();
@@ -98,6 +101,7 @@ async function main(): Promise<number> {
     }
     if (isTrust) await trustPhase(trustPlan(process.env), report);
     if (isAuth) await authPhase(plan, report);
+    if (isPolicy) await policyPhase(plan, report);
     const markdown = report.render(header(plan, servers, isDevSubject, (performance.now() - t0) / 1000, loadBefore));
     process.stdout.write(`\n${markdown}`);
     const results = resultsPath(process.env.BENCH_ONLY || undefined);
