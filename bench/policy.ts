@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { authorize } from './auth.ts';
 import { call, IntegrityError } from './http.ts';
 import { manifestBytes, OCI_MANIFEST, pushImage, putManifest } from './manifests.ts';
@@ -6,7 +7,6 @@ import type { BenchPlan } from './plan.ts';
 import type { Figure, Report } from './report.ts';
 import { startWharfServer, type BenchServer } from './servers.ts';
 import { gunPrefix, initPublish, tufPath, type Collection } from './trust-client.ts';
-import { readFileSync } from 'node:fs';
 import { runWrk } from './wrk.ts';
 import { generateKey, generateRootKey, multipartBody, signFile, targetsSigned, type JsonObject } from '../test/helpers/tuf.ts';
 
