@@ -16,6 +16,7 @@ import type { UploadService } from './oci/upload-service.ts';
 import type { BlobStore } from './storage/blob-store.ts';
 import type { MetadataStore } from './storage/metadata-store.ts';
 import type { Digest } from './oci/digest.ts';
+import type { EventRecorder } from './events/recorder.ts';
 
 export interface AppDeps {
   logger: Logger;
@@ -35,6 +36,8 @@ export interface AppDeps {
   tokenEndpoint?: TokenRouteDeps;
   /** The management API under /api, when auth.enabled (without it /api answers 404 saying why). */
   managementApi?: ManagementApiDeps;
+  /** The audit log and webhooks (docs/audit.md). */
+  events?: EventRecorder;
 }
 
 const EMPTY_DIGEST = 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' as Digest;
@@ -102,6 +105,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       metrics: deps.metrics,
       pageSize: config.limits.pageSize,
       signed: deps.signedServing,
+      events: deps.events,
     },
     trust: deps.trust,
   });

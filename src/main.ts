@@ -32,6 +32,7 @@ import { invalidatingWrites, trustPolicyCheck } from './trust/policy-gate.ts';
 import { SignedTagsCache } from './trust/signed-tags-cache.ts';
 import { PolicySignedServing } from './oci/signed-serving.ts';
 import { isWharfError } from './errors/wharf-error.ts';
+import { setupEvents, type EventsSurface } from './events/setup.ts';
 
 /** Opens the stores, builds the app, listens, prints how to reach it, and drains on shutdown. */
 export async function serve(config: Config): Promise<void> {
@@ -48,7 +49,8 @@ export async function serve(config: Config): Promise<void> {
   const registry = await RegistrySettings.open(stores.metadata.settings, config);
   const auth = config.auth.enabled ? await setupAuth(config, stores.metadata, vault, login, registry, metrics) : undefined;
   const access: AccessGate = auth?.gate ?? OPEN_ACCESS;
-  const trust = trustApi(config, stores.metadata, vault, hosts, access, registry);
+  const events = setupEvents({ metadata: stores.metadata, vault, log: logger, source: `${login.scheme}://${login.primary}`, authEvents: auth?.endpoint.events });
+  const trust = trustApi(config, stores.metadata, vault, hosts, access, registry, events);
   const manifests = new ManifestService(stores.metadata, config.limits.manifestBytes, manifestCacheFor(config));
   const app = await buildApp(config, {
     logger,
@@ -62,17 +64,20 @@ export async function serve(config: Config): Promise<void> {
     metrics,
     https: tls,
     trust: trust.handler,
+    events: events.recorder,
     ...(auth && {
       tokenEndpoint: auth.endpoint,
       managementApi: {
         ...managementApiDeps({ access: stores.metadata.access, vault, registry, endpoint: auth.endpoint, contentTrust: trust.admin }),
         imports: importService(config, stores.metadata, uploads, manifests, logger),
+        audit: events.api,
       },
     }),
   });
   closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ err }) => {
     if (err) logger.error({ err }, 'shutting down after an error');
     await app.close();
+    await events.close();
     await stores.close();
   });
   await app.listen({ host, port });
@@ -84,7 +89,7 @@ export async function serve(config: Config): Promise<void> {
  * content trust policy (access-and-policy.md 5): the gated routes, the policy's management side,
  * and the `enforced` serving rules for the OCI routes.
  */
-function trustApi(config: Config, metadata: MetadataStore, vault: KeyVault, hosts: string[], access: AccessGate, registry: RegistrySettings) {
+function trustApi(config: Config, metadata: MetadataStore, vault: KeyVault, hosts: string[], access: AccessGate, registry: RegistrySettings, events: EventsSurface) {
   const cache = new TrustReadCache({ cacheLatest: isSingleNode(config), ttlMs: 5_000 });
   const service = new TrustService(metadata, new ServerKeysService(metadata, vault, config.trust.serverKeyType), cache);
   const gunPolicy = new GunPolicy(hosts);
@@ -99,6 +104,7 @@ function trustApi(config: Config, metadata: MetadataStore, vault: KeyVault, host
     currentMaxAgeSeconds: config.trust.currentMaxAgeSeconds,
     consistentMaxAgeSeconds: config.trust.consistentMaxAgeSeconds,
     policyCheck: trustPolicyCheck(policy, registry.name),
+    events: { recorder: events.recorder, docs: metadata.trust },
   });
   const handler: TrustHandler = invalidatingWrites(routes, gunPolicy, signedTags);
   const admin = new ContentTrustAdmin({

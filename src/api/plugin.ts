@@ -4,6 +4,9 @@ import { WharfError } from '../errors/wharf-error.ts';
 import type { AccessRecords } from '../storage/metadata-store.ts';
 import type { ContentTrustAdmin } from '../trust/content-trust-admin.ts';
 import type { KeyVault } from '../trust/key-vault.ts';
+import { keepChangeAnswer, recordApiChange } from './audit/api-changes.ts';
+import type { AuditApiDeps } from './audit/deps.ts';
+import { auditRoutes } from './audit/routes.ts';
 import { Authorization } from './authorization.ts';
 import { authenticateCaller, type CallerDeps } from './caller.ts';
 import { setCaller, type ApiApp, type ApiContext, type ApiRoutes } from './context.ts';
@@ -17,6 +20,7 @@ import { scopeMapRoutes } from './scope-maps/routes.ts';
 import { servicePrincipalRoutes } from './service-principals/routes.ts';
 import { tokenRoutes } from './tokens/routes.ts';
 import { userRoutes } from './users/routes.ts';
+import { webhookRoutes } from './webhooks/routes.ts';
 import { typeboxValidator } from './validation.ts';
 import { importRoutes } from './import/routes.ts';
 import type { ImportService } from '../import/import-service.ts';
@@ -26,6 +30,8 @@ export interface ManagementApiDeps {
   readonly callers: CallerDeps;
   /** wharf import (POST /api/registry/importImage, GET /api/operations/<id>). */
   readonly imports?: ImportService;
+  /** The audit log and webhooks (GET /api/audit, /api/webhooks); changes made here are recorded too. */
+  readonly audit?: AuditApiDeps;
 }
 
 /** The API over the access stores, with the token service and identity resolution of setupAuth. */
@@ -66,6 +72,14 @@ export async function managementApi(app: FastifyInstance, opts: { deps: Manageme
     if (req.routeOptions.url === OPENAPI_URL) return;
     setCaller(req, await authenticateCaller(req, callers));
   });
+  const { audit } = opts.deps;
+  if (audit) {
+    api.addHook('onSend', async (req, _reply, payload) => {
+      keepChangeAnswer(req, payload);
+      return payload;
+    });
+    api.addHook('onResponse', async (req, reply) => recordApiChange(audit.events, req, reply));
+  }
   // POST routes whose body is all optional may be sent without one.
   api.addHook('preValidation', async (req) => {
     if (req.body === undefined && (req.method === 'POST' || req.method === 'PATCH')) req.body = {};
@@ -78,6 +92,10 @@ export async function managementApi(app: FastifyInstance, opts: { deps: Manageme
   });
   for (const resource of RESOURCES) await api.register(resource, { ctx });
   if (opts.deps.imports) await api.register(importRoutes, { ctx, imports: opts.deps.imports });
+  if (audit) {
+    await api.register(auditRoutes, { ctx, audit });
+    await api.register(webhookRoutes, { ctx, audit });
+  }
 }
 
 /** With auth off there is nobody to authorize: every /api request gets a 404 saying so. */

@@ -33,3 +33,15 @@ export const OPEN_ACCESS: AccessGate = {
   require: async () => {},
   mayPull: async () => true,
 };
+
+const principals = new WeakMap<FastifyRequest, string>();
+
+/** Set by the gate once a request is authorized: who it is (a login name, or an access token's `sub`). */
+export function rememberPrincipal(req: FastifyRequest, principal: string | undefined): void {
+  if (principal !== undefined) principals.set(req, principal);
+}
+
+/** Who the gate authorized for this request (audit events); undefined for anonymous or ungated requests. */
+export function principalOf(req: FastifyRequest): string | undefined {
+  return principals.get(req);
+}

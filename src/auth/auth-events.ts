@@ -48,6 +48,7 @@ const MAX_PRINCIPAL = 256;
 export class AuthEvents {
   readonly #counters: AuthCounters;
   readonly #backoff: FailureBackoff;
+  readonly #deniedListeners: ((req: FastifyRequest, denial: AuthDenial) => void)[] = [];
 
   constructor(counters: AuthCounters, backoff: FailureBackoff) {
     this.#counters = counters;
@@ -81,6 +82,12 @@ export class AuthEvents {
   denied(req: FastifyRequest, denial: AuthDenial): void {
     this.#counters.authzDenials.inc({ action: denial.action });
     req.log.warn({ event: 'authz.denied', principal: clip(denial.principal), action: denial.action, resource: denial.resource, source: req.ip }, 'access denied');
+    for (const listener of this.#deniedListeners) listener(req, denial);
+  }
+
+  /** Tells `listener` of every denial too (the audit log records them). */
+  onDenied(listener: (req: FastifyRequest, denial: AuthDenial) => void): void {
+    this.#deniedListeners.push(listener);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { WharfError } from '../errors/wharf-error.ts';
-import type { AccessGate, AccessRequest } from './access-gate.ts';
+import { rememberPrincipal, type AccessGate, type AccessRequest } from './access-gate.ts';
 import { claimedSubject, describeAccess, type AuthEvents } from './auth-events.ts';
 import { challenge, type ChallengeError } from './challenge.ts';
 import { credentialsOf, type LoginServer } from './credentials.ts';
@@ -48,6 +48,7 @@ export class TokenGate implements AccessGate {
       if (resolved.principal !== undefined) this.#d.events.denied(req, { principal: resolved.principal, ...describeAccess([entry]) });
       throw this.#unauthorized(req, access, 'insufficient_scope');
     }
+    rememberPrincipal(req, resolved.principal);
   }
 
   async mayPull(req: FastifyRequest, repo: string): Promise<boolean> {

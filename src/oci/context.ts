@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessGate } from '../auth/access-gate.ts';
 import type { Metrics } from '../http/metrics.ts';
+import type { EventRecorder } from '../events/recorder.ts';
 import type { BlobService } from './blob-service.ts';
 import type { ManifestService } from './manifest-service.ts';
 import type { SignedServing } from './signed-serving.ts';
@@ -17,6 +18,8 @@ export interface OciDeps {
   pageSize: number;
   /** The content trust policy's `enforced` rules (spec 5.3); absent: everything is served. */
   signed?: SignedServing;
+  /** The audit log and webhooks (pushes, deletes, refused pulls); absent: nothing is recorded. */
+  events?: EventRecorder;
 }
 
 export interface OciContext {

@@ -8,6 +8,8 @@ import type { Reference, RepoName, Tag } from './names.ts';
 export interface PutResult {
   digest: Digest;
   subject?: Digest;
+  /** The digest a pushed tag pointed at before (read just before the write), for the audit log. */
+  previousDigest?: Digest;
 }
 
 /** Manifests, tags, referrers and the catalog; no HTTP types. */
@@ -32,6 +34,7 @@ export class ManifestService {
       throw new WharfError('DIGEST_INVALID', `manifest digest is ${digest}, not ${ref.digest}`);
     }
     const parsed = parseManifest(bytes, contentType);
+    const previousDigest = ref.kind === 'tag' ? await this.metadata.tags.resolve(repo, ref.tag) : undefined;
     const { missing } = await this.metadata.manifests.put({
       repo,
       digest,
@@ -51,7 +54,7 @@ export class ManifestService {
         detail: { digests: missing },
       });
     }
-    return { digest, subject: parsed.subject };
+    return { digest, subject: parsed.subject, ...(previousDigest && { previousDigest }) };
   }
 
   async get(repo: RepoName, ref: Reference): Promise<StoredManifest> {

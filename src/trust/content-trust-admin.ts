@@ -55,7 +55,6 @@ export class ContentTrustAdmin {
     await this.#deps.store.write(serializeTrustPolicy(after));
     this.#deps.signedTags.invalidate();
     const trustDataDeleted = await this.#deleteWhere((repo) => statusFor(after, repo) === 'disabled');
-    // TODO(#5): audit event { action: 'content-trust.update', change, before, after, trustDataDeleted }.
     return { policy: after, trustDataDeleted };
   }
 
@@ -67,7 +66,6 @@ export class ContentTrustAdmin {
   async reset(repo: string, confirmed: boolean): Promise<boolean> {
     if (!confirmed) throw new WharfError('CONTENT_TRUST_DISABLE_NOT_CONFIRMED', 'resetting a repository\'s trust data deletes it irreversibly; confirm with the header x-wharf-confirm: delete-trust-data');
     const deleted = await this.#deleteWhere((r) => r === repo);
-    // TODO(#5): audit event { action: 'content-trust.reset', repository: repo, deleted }.
     return deleted > 0;
   }
 

@@ -1,5 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessGate, AccessRequest } from '../auth/access-gate.ts';
+import type { EventRecorder } from '../events/recorder.ts';
+import { trustDeleted, trustKeyRotated, trustPublished } from '../events/trust-events.ts';
+import type { TrustDocs } from '../storage/metadata-store.ts';
 import { WharfError } from '../errors/wharf-error.ts';
 import { readSmallBody } from '../http/body.ts';
 import type { RepoName } from '../oci/names.ts';
@@ -21,6 +24,8 @@ export interface TrustRouteOptions {
   consistentMaxAgeSeconds: number;
   /** The content trust policy's refusal (policy-gate.ts), asked once the caller is authorized; `undefined`: the registry-wide changefeed. */
   policyCheck?: (repo: RepoName | undefined) => Promise<void>;
+  /** The audit log and webhooks: publishes, deletions and key rotations, with the stored documents to compare against. */
+  events?: { recorder: EventRecorder; docs: TrustDocs };
 }
 
 /** Maps /v2/<gun>/_trust/... and /v2/_trust/changefeed onto the trust service (spec section 3). */
@@ -47,9 +52,12 @@ async function serve(opts: TrustRouteOptions, req: FastifyRequest, reply: Fastif
     case 'publish':
       if (req.method === 'DELETE') {
         await service.delete(gun);
+        opts.events?.recorder.record(trustDeleted(req, gun));
       } else {
         const body = await readSmallBody(req.raw, opts.maxPublishBytes, 'MALFORMED_UPLOAD');
-        await service.publish(gun, parseMultipart(req.headers['content-type'], body));
+        const files = parseMultipart(req.headers['content-type'], body);
+        await service.publish(gun, files);
+        opts.events?.recorder.record(trustPublished(req, gun, files, opts.events.docs));
       }
       return void reply.code(200).header('content-length', 0).send();
     case 'current':
@@ -60,6 +68,7 @@ async function serve(opts: TrustRouteOptions, req: FastifyRequest, reply: Fastif
       return sendDoc(reply, await service.byVersion(gun, path.role, path.version), consistentCaching(opts.consistentMaxAgeSeconds));
     case 'key': {
       const key = req.method === 'POST' ? await service.rotateKey(gun, path.role) : await service.key(gun, path.role);
+      if (req.method === 'POST') opts.events?.recorder.record(trustKeyRotated(req, gun, path.role, key));
       return void sendJsonBody(reply, key);
     }
     case 'changefeed':

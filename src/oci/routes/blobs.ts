@@ -4,6 +4,7 @@ import type { ByteRange } from '../../storage/blob-store.ts';
 import type { OciHandler, RouteHandlers } from '../context.ts';
 import { parseDigest } from '../digest.ts';
 import { repoOf } from '../router.ts';
+import { blobDeleted } from '../../events/oci-events.ts';
 
 const fetchBlob: OciHandler = async ({ req, reply, match, deps }) => {
   const repo = repoOf(match);
@@ -38,6 +39,7 @@ export const blobRoutes: RouteHandlers = {
     await deps.access.require(req, [{ type: 'repository', name: repo, actions: ['delete'] }]);
     await deps.blobs.delete(repo, digest);
     reply.code(202).header('content-length', 0).send();
+    deps.events?.record(blobDeleted(req, repo, digest));
   },
 };
 

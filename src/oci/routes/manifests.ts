@@ -4,12 +4,14 @@ import { IMAGE_MANIFEST_TYPES, INDEX_TYPES } from '../media-types.ts';
 import type { OciDeps, OciHandler, RouteHandlers } from '../context.ts';
 import { parseReference, type Reference, type RepoName } from '../names.ts';
 import { repoOf } from '../router.ts';
+import { manifestDeleted, manifestPushed, refusedPull } from '../../events/oci-events.ts';
 
 const fetchManifest: OciHandler = async ({ req, reply, match, deps }) => {
   const repo = repoOf(match);
   const ref = parseReference(match.param);
   await deps.access.require(req, [{ type: 'repository', name: repo, actions: ['pull'] }]);
-  const manifest = await deps.manifests.get(repo, await servedReference(deps, repo, ref));
+  const served = await servedReference(deps, repo, ref).catch((err: unknown) => { throw refusedPull(deps.events, req, repo, ref, err); });
+  const manifest = await deps.manifests.get(repo, served);
   if (!accepts(req.headers.accept, manifest.mediaType)) {
     // As the reference does: a client that cannot read this kind of manifest gets a clear refusal
     // rather than bytes it would misparse.
@@ -63,12 +65,14 @@ export const manifestRoutes: RouteHandlers = {
     await deps.access.require(req, [{ type: 'repository', name: repo, actions: ['pull', 'push'] }]);
     const bytes = await readSmallBody(req.raw, deps.manifests.maxBytes, 'MANIFEST_TOO_LARGE');
     deps.metrics.bytesIn.inc(bytes.length);
-    const { digest, subject } = await deps.manifests.put(repo, ref, req.headers['content-type'], bytes);
+    const put = await deps.manifests.put(repo, ref, req.headers['content-type'], bytes);
+    const { digest, subject } = put;
     if (subject) reply.header('oci-subject', subject);
     reply
       .code(201)
       .headers({ location: `/v2/${repo}/manifests/${digest}`, 'docker-content-digest': digest, 'content-length': 0 })
       .send();
+    deps.events?.record(manifestPushed(req, repo, ref, put, req.headers['content-type'], bytes.length));
   },
   DELETE: async ({ req, reply, match, deps }) => {
     const repo = repoOf(match);
@@ -78,5 +82,6 @@ export const manifestRoutes: RouteHandlers = {
     await deps.access.require(req, [{ type: 'repository', name: repo, actions: ['delete'], ...(isReferrer && { isReferrer }) }]);
     await deps.manifests.delete(repo, ref);
     reply.code(202).header('content-length', 0).send();
+    deps.events?.record(manifestDeleted(req, repo, ref));
   },
 };

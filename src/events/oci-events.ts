@@ -1,0 +1,49 @@
+import type { FastifyRequest } from 'fastify';
+import { isWharfError } from '../errors/wharf-error.ts';
+import type { Digest } from '../oci/digest.ts';
+import type { PutResult } from '../oci/manifest-service.ts';
+import type { Reference, RepoName } from '../oci/names.ts';
+import { requestActor } from './actor.ts';
+import type { EventRecorder, RegistryEvent } from './recorder.ts';
+
+const refText = (ref: Reference) => (ref.kind === 'tag' ? { tag: ref.tag } : { digest: ref.digest });
+
+/** A manifest PUT: `tag.moved` when the tag pointed at another manifest before, else `image.pushed`. */
+export function manifestPushed(req: FastifyRequest, repo: RepoName, ref: Reference, put: PutResult, mediaType: string | undefined, size: number): RegistryEvent {
+  const tag = ref.kind === 'tag' ? { tag: ref.tag } : {};
+  const moved = put.previousDigest !== undefined && put.previousDigest !== put.digest;
+  return {
+    action: moved ? 'tag.moved' : 'image.pushed',
+    actor: requestActor(req),
+    repository: repo,
+    subject: put.digest,
+    detail: { ...tag, size, ...(mediaType === undefined ? {} : { mediaType }), ...(moved ? { previousDigest: put.previousDigest } : {}) },
+  };
+}
+
+/** A manifest DELETE: by digest the manifest and its tags went, by tag only the tag. */
+export function manifestDeleted(req: FastifyRequest, repo: RepoName, ref: Reference): RegistryEvent {
+  return {
+    action: ref.kind === 'tag' ? 'tag.deleted' : 'image.deleted',
+    actor: requestActor(req),
+    repository: repo,
+    subject: ref.kind === 'tag' ? ref.tag : ref.digest,
+    detail: refText(ref),
+  };
+}
+
+export function blobDeleted(req: FastifyRequest, repo: RepoName, digest: Digest): RegistryEvent {
+  return { action: 'blob.deleted', actor: requestActor(req), repository: repo, subject: digest, detail: {} };
+}
+
+/**
+ * Passes `err` on after recording `pull.refused` when it is the content trust policy's refusal of
+ * unsigned content (signed-serving.ts notSigned); for `.catch((err) => { throw ... })`.
+ */
+export function refusedPull(events: EventRecorder | undefined, req: FastifyRequest, repo: RepoName, ref: Reference, err: unknown): unknown {
+  const reason = isWharfError(err) ? (err.detail as { reason?: unknown } | undefined)?.reason : undefined;
+  if (events && reason === 'content trust policy: not signed') {
+    events.record({ action: 'pull.refused', actor: requestActor(req), repository: repo, subject: ref.kind === 'tag' ? ref.tag : ref.digest, detail: { ...refText(ref), reason } });
+  }
+  return err;
+}
