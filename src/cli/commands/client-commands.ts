@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerAdCommands } from './ad.ts';
+import { registerCheckHealthCommand } from './check-health.ts';
 import { registerContentTrustCommands } from './content-trust.ts';
 import { registerImportCommands } from './import.ts';
 import { registerLoginCommands } from './login.ts';
@@ -12,6 +13,7 @@ import { registerTokenCommands } from './token.ts';
 export function registerClientCommands(program: Command): void {
   registerLoginCommands(program);
   registerRegistryCommands(program);
+  registerCheckHealthCommand(program);
   registerRoleAssignmentCommands(program);
   registerAdCommands(program);
   registerScopeMapCommands(program);
