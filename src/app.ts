@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { acrRoutes, type AcrRouteDeps } from './acr/routes.ts';
 import { managementApi, managementApiDisabled, type ManagementApiDeps } from './api/plugin.ts';
 import type { AccessGate } from './auth/access-gate.ts';
 import { tokenRoutes, type TokenRouteDeps } from './auth/token-routes.ts';
@@ -36,6 +37,8 @@ export interface AppDeps {
   tokenEndpoint?: TokenRouteDeps;
   /** The management API under /api, when auth.enabled (without it /api answers 404 saying why). */
   managementApi?: ManagementApiDeps;
+  /** ACR's metadata API under /acr/v1 (repository details, attributes, untag, repository delete). */
+  acr?: Omit<AcrRouteDeps, 'access' | 'pageSize'>;
   /** The audit log and webhooks (docs/audit.md). */
   events?: EventRecorder;
 }
@@ -109,5 +112,6 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     },
     trust: deps.trust,
   });
+  if (deps.acr) await app.register(acrRoutes, { deps: { ...deps.acr, access: deps.access, pageSize: config.limits.pageSize } });
   return app;
 }

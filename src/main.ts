@@ -1,4 +1,6 @@
 import closeWithGrace from 'close-with-grace';
+import { AcrService } from './acr/acr-service.ts';
+import { requireWritable } from './acr/locks.ts';
 import { managementApiDeps } from './api/plugin.ts';
 import { RegistrySettings } from './api/registry-settings.ts';
 import { buildApp } from './app.ts';
@@ -64,6 +66,15 @@ export async function serve(config: Config): Promise<void> {
     metrics,
     https: tls,
     trust: trust.handler,
+    acr: {
+      service: new AcrService({
+        metadata: stores.metadata,
+        manifests,
+        signedTags: async (repo) => (await trust.signedTags.forRepo(repo)).tags,
+        deleteTrustData: (repo) => trust.admin.reset(repo, true),
+      }),
+      loginServer: (req) => login.of(req),
+    },
     events: events.recorder,
     ...(auth && {
       tokenEndpoint: auth.endpoint,
@@ -105,6 +116,7 @@ function trustApi(config: Config, metadata: MetadataStore, vault: KeyVault, host
     consistentMaxAgeSeconds: config.trust.consistentMaxAgeSeconds,
     policyCheck: trustPolicyCheck(policy, registry.name),
     events: { recorder: events.recorder, docs: metadata.trust },
+    publishCheck: (repo) => requireWritable(metadata.attributes, repo, { kind: 'repository' }),
   });
   const handler: TrustHandler = invalidatingWrites(routes, gunPolicy, signedTags);
   const admin = new ContentTrustAdmin({
@@ -118,7 +130,7 @@ function trustApi(config: Config, metadata: MetadataStore, vault: KeyVault, host
   });
   const signedServing = (manifests: ManifestService) =>
     new PolicySignedServing(policy, signedTags, (repo, digest) => manifests.get(repo, { kind: 'digest', digest }).catch(absentAsUndefined));
-  return { handler, admin, signedServing };
+  return { handler, admin, signedServing, signedTags };
 }
 
 function absentAsUndefined(err: unknown): undefined {

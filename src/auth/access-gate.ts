@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 
-/** Docker token scope actions on a repository; `registry:catalog:*` lists repositories. */
-export type ScopeAction = 'pull' | 'push' | 'delete' | '*';
+/** Docker token scope actions on a repository (metadata* for /acr/v1); `registry:catalog:*` lists repositories. */
+export type ScopeAction = 'pull' | 'push' | 'delete' | 'metadataRead' | 'metadataWrite' | '*';
 
 export interface AccessRequest {
   type: 'repository' | 'registry';

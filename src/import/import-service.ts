@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { requireWritable } from '../acr/locks.ts';
 import { WharfError } from '../errors/wharf-error.ts';
 import type { ManifestService } from '../oci/manifest-service.ts';
 import type { RepoName, Tag } from '../oci/names.ts';
@@ -50,8 +51,13 @@ export class ImportService {
 
   constructor(private readonly deps: ImportServiceDeps) {}
 
-  /** Starts an import; CONFLICT naming the tag when a target tag exists and `force` is off. */
+  /**
+   * Starts an import; CONFLICT naming the tag when a target tag exists and `force` is off; DENIED
+   * when a target repository or tag is write-locked, even with `force` (spec 6).
+   */
   async start(request: ImportRequest, importer: Importer): Promise<ImportOperation> {
+    for (const { repo, tag } of request.targetTags) await requireWritable(this.deps.metadata.attributes, repo, { kind: 'tag', tag });
+    for (const repo of request.untaggedRepositories) await requireWritable(this.deps.metadata.attributes, repo, { kind: 'repository' });
     if (!request.force) await this.#refuseExistingTags(request, 'sync');
     const targets = [...request.targetTags.map((t) => `${t.repo}:${t.tag}`), ...request.untaggedRepositories];
     const op = this.#operations.create(importer.principalId, formatSourceReference(request.source), targets, this.deps.now());

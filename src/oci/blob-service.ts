@@ -1,3 +1,4 @@
+import { requireDeletable } from '../acr/locks.ts';
 import { WharfError } from '../errors/wharf-error.ts';
 import type { BlobReader, BlobStore } from '../storage/blob-store.ts';
 import type { MetadataStore } from '../storage/metadata-store.ts';
@@ -23,8 +24,9 @@ export class BlobService {
     return this.blobs.openReader(digest);
   }
 
-  /** Removes the blob from the repository; its bytes go at the next garbage collection. */
+  /** Removes the blob from the repository; its bytes go at the next garbage collection. DENIED while the repository is delete-locked. */
   async delete(repo: RepoName, digest: Digest): Promise<void> {
+    await requireDeletable(this.metadata.attributes, repo, { kind: 'repository' });
     if (!(await this.metadata.blobs.unlink(repo, digest))) {
       throw new WharfError('BLOB_UNKNOWN', undefined, { detail: { digest } });
     }

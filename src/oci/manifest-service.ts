@@ -1,3 +1,4 @@
+import { requireDeletable, requireWritable } from '../acr/locks.ts';
 import { WharfError } from '../errors/wharf-error.ts';
 import type { MetadataStore, Page, ReferrerRecord, StoredManifest } from '../storage/metadata-store.ts';
 import { digestOf, type Digest } from './digest.ts';
@@ -34,6 +35,7 @@ export class ManifestService {
       throw new WharfError('DIGEST_INVALID', `manifest digest is ${digest}, not ${ref.digest}`);
     }
     const parsed = parseManifest(bytes, contentType);
+    await requireWritable(this.metadata.attributes, repo, ref.kind === 'tag' ? { kind: 'tag', tag: ref.tag } : { kind: 'manifest', digest });
     const previousDigest = ref.kind === 'tag' ? await this.metadata.tags.resolve(repo, ref.tag) : undefined;
     const { missing } = await this.metadata.manifests.put({
       repo,
@@ -74,8 +76,9 @@ export class ManifestService {
     return manifest !== undefined && parseManifest(manifest.bytes, manifest.mediaType).subject !== undefined;
   }
 
-  /** By digest: the manifest and its tags go. By tag: only the tag goes (distribution-spec v1.1). */
+  /** By digest: the manifest and its tags go. By tag: only the tag goes (distribution-spec v1.1). DENIED while locked. */
   async delete(repo: RepoName, ref: Reference): Promise<void> {
+    await requireDeletable(this.metadata.attributes, repo, ref.kind === 'tag' ? { kind: 'tag', tag: ref.tag } : { kind: 'manifest', digest: ref.digest });
     let deleted: boolean;
     if (ref.kind === 'digest') {
       deleted = await this.metadata.manifests.delete(repo, ref.digest);
@@ -85,6 +88,19 @@ export class ManifestService {
       this.cache.dropTag(repo, ref.tag);
     }
     if (!deleted) throw new WharfError('MANIFEST_UNKNOWN');
+  }
+
+  /**
+   * Deletes the repository with its manifests, tags and blob links (not its trust data: the caller's
+   * job); DENIED while it or anything in it is delete-locked, NAME_UNKNOWN when absent.
+   */
+  async deleteRepository(repo: RepoName): Promise<{ manifests: Digest[]; tags: Tag[] }> {
+    await requireDeletable(this.metadata.attributes, repo, { kind: 'repository' });
+    const deleted = await this.metadata.attributes.deleteRepository(repo);
+    if (!deleted) throw new WharfError('NAME_UNKNOWN', undefined, { detail: { name: repo } });
+    for (const digest of deleted.manifests) this.cache.dropManifest(repo, digest);
+    for (const tag of deleted.tags) this.cache.dropTag(repo, tag);
+    return deleted;
   }
 
   private async resolveTag(repo: RepoName, tag: Tag): Promise<Digest | undefined> {

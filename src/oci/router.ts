@@ -43,7 +43,7 @@ export function repoOf(match: MatchedRoute): RepoName {
 }
 
 /** Decodes each segment; an encoded '/' inside a segment would change the path's meaning, so it is refused. */
-function decodePath(path: string): string {
+export function decodePath(path: string): string {
   if (!path.includes('%')) return path;
   return path
     .split('/')

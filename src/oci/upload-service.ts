@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { requireWritable } from '../acr/locks.ts';
 import { WharfError } from '../errors/wharf-error.ts';
 import type { BlobStore, UploadId } from '../storage/blob-store.ts';
 import type { MetadataStore, UploadSession } from '../storage/metadata-store.ts';
@@ -22,7 +23,9 @@ export class UploadService {
     private readonly blobs: BlobStore,
   ) {}
 
+  /** A new upload session; DENIED while the repository is write-locked. */
   async start(repo: RepoName): Promise<UploadSession> {
+    await requireWritable(this.metadata.attributes, repo, { kind: 'repository' });
     const id = await this.blobs.uploads.create();
     return this.metadata.uploads.create(id, repo);
   }
@@ -72,9 +75,11 @@ export class UploadService {
 
   /**
    * Links a blob the caller may read into `repo` without moving bytes: from `from` when named,
-   * otherwise from any repository `mayPull` allows. False when there is nothing to mount.
+   * otherwise from any repository `mayPull` allows. False when there is nothing to mount; DENIED
+   * while `repo` is write-locked.
    */
   async mount(repo: RepoName, digest: Digest, from: RepoName | undefined, mayPull: (r: RepoName) => Promise<boolean>): Promise<boolean> {
+    await requireWritable(this.metadata.attributes, repo, { kind: 'repository' });
     const candidates = from ? [from] : await this.metadata.blobs.holders(digest, 20);
     for (const source of candidates) {
       if (!(await mayPull(source))) continue;

@@ -24,6 +24,8 @@ export interface TrustRouteOptions {
   consistentMaxAgeSeconds: number;
   /** The content trust policy's refusal (policy-gate.ts), asked once the caller is authorized; `undefined`: the registry-wide changefeed. */
   policyCheck?: (repo: RepoName | undefined) => Promise<void>;
+  /** Refuses a publish while the repository is write-locked (acr/locks.ts), once the caller is authorized. */
+  publishCheck?: (repo: RepoName) => Promise<void>;
   /** The audit log and webhooks: publishes, deletions and key rotations, with the stored documents to compare against. */
   events?: { recorder: EventRecorder; docs: TrustDocs };
 }
@@ -42,6 +44,7 @@ export function trustRoutes(opts: TrustRouteOptions): TrustHandler {
     // Trust routes are authorized on the GUN, never the repository name (spec 1.1, 4).
     await opts.access.require(req, [{ type: 'repository', name: parsed.gun, actions: actionsFor(path, req.method) }]);
     await opts.policyCheck?.(parsed.repo);
+    if (path.kind === 'publish' && req.method === 'POST') await opts.publishCheck?.(parsed.repo);
     return serve(opts, req, reply, parsed.gun, path);
   };
 }

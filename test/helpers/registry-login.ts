@@ -139,7 +139,7 @@ class InvalidScope extends Error {}
 
 /** Health, metrics, the token endpoint and the API document are open; everything else is not. */
 function needsCredentials(path: string): boolean {
-  return path.startsWith('/v2') || (path.startsWith('/api/') && !path.startsWith('/api/openapi.json'));
+  return path.startsWith('/v2') || path.startsWith('/acr/v1/') || (path.startsWith('/api/') && !path.startsWith('/api/openapi.json'));
 }
 
 /**
@@ -150,7 +150,10 @@ function needsCredentials(path: string): boolean {
 function scopesFor(path: string): string[] {
   const url = new URL(path, 'http://registry.invalid');
   const { pathname } = url;
-  if (pathname === '/v2/_catalog' || pathname === '/v2/_trust/changefeed') return ['registry:catalog:*'];
+  if (pathname === '/v2/_catalog' || pathname === '/v2/_trust/changefeed' || pathname === '/acr/v1/_catalog') return ['registry:catalog:*'];
+  // /acr/v1/<repo>[/_tags|/_manifests...]: what `wharf repository` asks for.
+  const metadataRepo = /^\/acr\/v1\/(.+?)(?:\/_(?:tags|manifests)(?:\/[^/]+)?)?$/.exec(pathname)?.[1];
+  if (metadataRepo !== undefined) return [`repository:${metadataRepo}:metadataRead,metadataWrite,delete`];
   const gun = /^\/v2\/(.+)\/_trust\//.exec(pathname)?.[1];
   if (gun !== undefined) return [`repository:${gun}:pull,push`];
   const repo = /^\/v2\/(.+)\/(?:manifests|blobs|tags|referrers)\//.exec(pathname)?.[1];
