@@ -125,9 +125,15 @@ export class WebhookDispatcher {
   }
 }
 
-/** A network error as the delivery log shows it: the system code where there is one. */
+/** A network error as the delivery log shows it: the first system code in its causes, else its message. */
 function describe(err: unknown): string {
-  const cause = (err as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
-  const text = typeof cause?.code === 'string' ? cause.code : err instanceof Error ? (err.name === 'TimeoutError' ? 'timeout' : err.message) : String(err);
-  return text.slice(0, 200);
+  if (err instanceof Error && err.name === 'TimeoutError') return 'timeout';
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    const inner = e instanceof AggregateError ? e.errors.find((x) => typeof (x as { code?: unknown }).code === 'string') : undefined;
+    if (inner) return (inner as { code: string }).code;
+  }
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+  return (cause instanceof Error ? cause.message : String(cause)).slice(0, 200);
 }
