@@ -5,6 +5,7 @@ import { registerContentTrustCommands } from './content-trust.ts';
 import { registerImportCommands } from './import.ts';
 import { registerLoginCommands } from './login.ts';
 import { registerRegistryCommands } from './registry.ts';
+import { registerRepositoryCommands } from './repository.ts';
 import { registerRoleAssignmentCommands } from './role-assignment.ts';
 import { registerScopeMapCommands } from './scope-map.ts';
 import { registerTokenCommands } from './token.ts';
@@ -19,5 +20,7 @@ export function registerClientCommands(program: Command): void {
   registerScopeMapCommands(program);
   registerTokenCommands(program);
   registerImportCommands(program);
+  // Before content trust, which adds `repository trust reset` to this group.
+  registerRepositoryCommands(program);
   registerContentTrustCommands(program);
 }
