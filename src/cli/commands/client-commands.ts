@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerAdCommands } from './ad.ts';
+import { registerAuditCommands } from './audit.ts';
 import { registerCheckHealthCommand } from './check-health.ts';
 import { registerContentTrustCommands } from './content-trust.ts';
 import { registerImportCommands } from './import.ts';
@@ -9,6 +10,7 @@ import { registerRepositoryCommands } from './repository.ts';
 import { registerRoleAssignmentCommands } from './role-assignment.ts';
 import { registerScopeMapCommands } from './scope-map.ts';
 import { registerTokenCommands } from './token.ts';
+import { registerWebhookCommands } from './webhook.ts';
 
 /** The client side of `wharf`: login and the management API commands (docs/cli.md). */
 export function registerClientCommands(program: Command): void {
@@ -20,6 +22,8 @@ export function registerClientCommands(program: Command): void {
   registerScopeMapCommands(program);
   registerTokenCommands(program);
   registerImportCommands(program);
+  registerAuditCommands(program);
+  registerWebhookCommands(program);
   // Before content trust, which adds `repository trust reset` to this group.
   registerRepositoryCommands(program);
   registerContentTrustCommands(program);
