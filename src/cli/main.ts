@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT_CODES } from './cli-error.ts';
 import { registerClientCommands } from './commands/client-commands.ts';
+import { registerCompletionCommand } from './commands/completion.ts';
 import { runWithConfig, withServerOptions } from './server-options.ts';
 
 // The server stack is imported inside the server commands' actions, so that client commands
@@ -29,6 +30,8 @@ withServerOptions(program.command('gc').description('remove unreferenced blobs, 
   .action((opts: { dryRun?: boolean }, cmd: Command) => runWithConfig(cmd, async (config) => (await import('./gc-command.ts')).runGc(config, opts.dryRun === true)));
 
 registerClientCommands(program);
+// Last: the completion script covers every command registered before it.
+registerCompletionCommand(program);
 
 await program.parseAsync(process.argv).catch((err: unknown) => {
   // commander has printed its own message (or the help) already.
