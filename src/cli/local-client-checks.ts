@@ -20,14 +20,14 @@ export function assessDockerClient(run: ProgramRun): HealthCheck {
   const name = 'dockerClient';
   if (run.missing) {
     return {
-      name, status: 'error', kind: 'usage', code: 'DOCKER_COMMAND_ERROR', message: 'docker was not found on PATH',
+      name, status: 'error', kind: 'server', code: 'DOCKER_COMMAND_ERROR', message: 'docker was not found on PATH',
       hint: 'install the docker CLI (up to 28.x for Docker Content Trust), or run with --ignore-errors to check the registry alone',
     };
   }
   const version = /^\s*v?(\d+)\.(\d+)\S*/.exec(run.stdout)?.[0]?.trim();
   if (version === undefined) {
     return {
-      name, status: 'error', kind: 'usage', code: 'DOCKER_VERSION_ERROR',
+      name, status: 'error', kind: 'server', code: 'DOCKER_VERSION_ERROR',
       message: `'docker version' printed no client version: ${firstLine(run.stderr || run.stdout) || `exit code ${run.code}`}`,
     };
   }
@@ -62,7 +62,7 @@ export async function notaryClientCheck(): Promise<HealthCheck> {
     };
   }
   if (run.code !== 0) {
-    return { name, status: 'error', kind: 'usage', code: 'NOTARY_VERSION_ERROR', message: `'notary version' failed: ${firstLine(run.stderr || run.stdout)}` };
+    return { name, status: 'error', kind: 'server', code: 'NOTARY_VERSION_ERROR', message: `'notary version' failed: ${firstLine(run.stderr || run.stdout)}` };
   }
   // Distribution builds (Debian's) leave the version empty: `Version:` with nothing after it.
   const version = /^\s*Version:[ \t]*(\S+)/m.exec(run.stdout)?.[1];
