@@ -131,6 +131,24 @@ forEachBackend('/acr/v1 metadata API', (ctx) => {
       await startUpload(ctx.registry, repo);
     });
 
+    it('wharf import refuses a write-locked target tag or repository, also with mode Force, before reading the source', async () => {
+      const repo = uniqueRepo('lock');
+      await pushImage(ctx.registry, repo, { reference: 'v1' });
+      await expectStatus(await patch(ctx, `/acr/v1/${repo}/_tags/v1`, { writeEnabled: false }), 200);
+      const importTo = (body: Record<string, unknown>) => ctx.registry.fetch('/api/registry/importImage', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ source: { registryUri: '127.0.0.1:9', sourceImage: 'nowhere:v1' }, mode: 'Force', ...body }),
+      });
+      const tagRefused = await importTo({ targetTags: [`${repo}:v1`] });
+      assert.equal(tagRefused.status, 403);
+      assert.match(((await tagRefused.json()) as { error: { message: string } }).error.message, /is locked \(writeEnabled=false\)/);
+      await expectStatus(await patch(ctx, `/acr/v1/${repo}`, { writeEnabled: false }), 200);
+      const repoRefused = await importTo({ targetTags: [], untaggedTargetRepositories: [repo] });
+      assert.equal(repoRefused.status, 403);
+      await repoRefused.arrayBuffer();
+    });
+
     it('delete locks: a tag (untag, delete by tag, delete of its manifest) and a manifest refuse deletion', async () => {
       const repo = uniqueRepo('lock');
       const image = await pushImage(ctx.registry, repo, { reference: 'v1' });
