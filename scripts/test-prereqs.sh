@@ -3,7 +3,7 @@
 # packages, and PostgreSQL on 127.0.0.1:5432. Idempotent; runs before `npm test`.
 set -euo pipefail
 
-packages=(docker.io skopeo docker-registry notary podman wrk openssl apache2-utils)
+packages=(docker.io skopeo docker-registry notary podman wrk openssl apache2-utils zsh fish)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { mustRun } from '../helpers/run.ts';
+import { mustRun, requireTools } from '../helpers/run.ts';
 import { tmpDir } from '../helpers/tmp.ts';
 import { wharfCli, type WharfCli } from '../helpers/wharf-cli.ts';
 
-const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
-/** zsh and fish are not among the suite's prerequisites: their checks say so instead of passing. */
-const unless = (tool: string) => (has(tool) ? false : `${tool} is not installed (apt-get install ${tool})`);
 
 // wharf completion bash|zsh|fish: scripts generated from the real CLI's command tree, loaded into
 // the real shells and asked for completions the way each shell asks.
@@ -19,6 +15,7 @@ describe('wharf completion', { timeout: 120_000 }, () => {
   const scripts: Record<string, string> = {};
 
   before(async () => {
+    requireTools('bash', 'zsh', 'fish'); // scripts/test-prereqs.sh installs zsh and fish
     cli = await wharfCli();
     dir = await tmpDir('wharf-completion-');
     for (const shell of ['bash', 'zsh', 'fish']) {
@@ -60,7 +57,7 @@ describe('wharf completion', { timeout: 120_000 }, () => {
     assert.deepEqual(await complete('wharf', 'serve', '--tls-cert', 'wharf.f'), ['wharf.fish']);
   });
 
-  it('zsh: zsh -n accepts the script; its _wharf function completes through compadd', { skip: unless('zsh') }, async () => {
+  it('zsh: zsh -n accepts the script; its _wharf function completes through compadd', async () => {
     await mustRun('zsh', ['-n', scripts.zsh!]);
     // compadd and _files only work inside a completion widget: the probe records what they are given.
     const probe = `compdef() { :; }; source ${scripts.zsh}; compadd() { shift; print -r -- "$*"; }; _files() { print _files; }
@@ -73,7 +70,7 @@ words=(wharf serve --config ''); CURRENT=4; _wharf`;
     assert.equal(file, '_files');
   });
 
-  it('fish: fish -n accepts the script; complete -C lists subcommands with descriptions and option values', { skip: unless('fish') }, async () => {
+  it('fish: fish -n accepts the script; complete -C lists subcommands with descriptions and option values', async () => {
     await mustRun('fish', ['-n', scripts.fish!]);
     const complete = async (line: string) => (await mustRun('fish', ['-c', `source ${scripts.fish}; complete -C '${line}'`])).stdout;
     assert.match(await complete('wharf tok'), /^token\tscoped tokens/m);
