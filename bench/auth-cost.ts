@@ -4,11 +4,12 @@ import { authorize } from './auth.ts';
 import { StepError } from './http.ts';
 import { httpsRate } from './load.ts';
 import { checkManifest, manifestBytes, OCI_MANIFEST, pushImage, putManifest } from './manifests.ts';
-import { alternate, median, record } from './phases.ts';
+import { median, record } from './phases.ts';
 import type { BenchPlan } from './plan.ts';
 import type { Report } from './report.ts';
 import { agentFor, startWharfServer, type BenchServer } from './servers.ts';
-import { wrkRate } from './wrk.ts';
+import { rateAndCpu } from './server-cpu.ts';
+import { runWrk } from './wrk.ts';
 
 const REPO = 'bench/auth';
 /** Concurrent token requests: enough to keep the password-hash threads and the event loop busy. */
@@ -17,17 +18,21 @@ const TOKEN_CONNECTIONS = 16;
 /**
  * What authentication costs (issue #4 target: under 10 % of throughput): two Wharf processes in one
  * run, one with auth on (Bearer access token on every request), one with auth off; manifest GET by
- * tag with wrk in interleaved rounds (median), then token issuance on the first.
+ * tag with wrk, both servers loaded at once in each round (median rate, median server CPU per
+ * request), then token issuance on the first.
  */
 export async function authPhase(plan: BenchPlan, report: Report): Promise<void> {
   const rounds = plan.downloadRounds;
   const row = report.table('Authentication cost: one Wharf with auth on, one with auth off', { wharf: 'auth on', reference: 'auth off' });
-  const reads = row(`manifest GET by tag, ${plan.wrkConnections} connections, wrk (median of ${rounds})`, 'req/s');
+  const reads = row(`manifest GET by tag, ${plan.wrkConnections} connections, wrk, both servers at once (median of ${rounds})`, 'req/s');
+  const cpu = row(`server CPU per manifest GET (median of ${rounds})`, 'µs', true);
   const basicTokens = row(`token issuance, GET /oauth2/token with Basic, ${TOKEN_CONNECTIONS} connections`, 'tokens/s');
   const refreshTokens = row(`token issuance, POST refresh_token grant, ${TOKEN_CONNECTIONS} connections`, 'tokens/s');
   report.notes.push('Authentication cost table: the same build twice (SQLite), the "auth on" one reached with a Bearer access token ' +
-    'for pull and push (as docker sends it), the other with auth.enabled=false. Token issuance exists only with auth on; ' +
-    'a Basic token request checks the password (scrypt), a refresh grant verifies and signs ES256 JWTs.');
+    'for pull and push (as docker sends it), the other with auth.enabled=false. Manifest GETs: an untimed warm-up, then rounds ' +
+    'that load both servers at once (each then has about half the machine, so the rates are lower than alone; their ratio ' +
+    'and the CPU per request are what compare). Token issuance exists only with auth on; a Basic token request checks the ' +
+    'password (scrypt), a refresh grant verifies and signs ES256 JWTs.');
   const servers = await Promise.all([
     startWharfServer({ env: { WHARF_AUTH__ENABLED: 'true' }, label: 'wharf, auth on' }),
     startWharfServer({ env: { WHARF_AUTH__ENABLED: 'false' }, role: 'reference', label: 'wharf, auth off' }),
@@ -47,18 +52,34 @@ export async function authPhase(plan: BenchPlan, report: Report): Promise<void> 
         console.error(`${reads.name} / ${server.label}: ERROR ${reads.errors[server.role]}`);
       }
     }
-    const samples = new Map<BenchServer, number[]>(ready.map((s) => [s, []]));
+    const load = { method: 'GET', path: `/v2/${REPO}/manifests/latest`, headers: { accept: OCI_MANIFEST }, connections: plan.wrkConnections, threads: 2, seconds: plan.wrkSeconds } as const;
+    // Untimed warm-up (JIT, caches): a cold first round costs several times the CPU per request of a warm one.
+    await Promise.all(ready.map((server) => runWrk(server, load).catch(() => undefined)));
+    // Both servers under load at once in every round, so that they share whatever else the machine
+    // runs: one after the other, a loaded machine's swings made the rounds disagree more than auth does.
+    const rates = new Map<BenchServer, number[]>(ready.map((s) => [s, []]));
+    const cpus = new Map<BenchServer, number[]>(ready.map((s) => [s, []]));
+    const pairedRatios: number[] = [];
     for (let round = 0; round < rounds; round++) {
-      for (const server of alternate(ready, round)) {
-        const load = { method: 'GET', path: `/v2/${REPO}/manifests/latest`, headers: { accept: OCI_MANIFEST }, connections: plan.wrkConnections, threads: 2, seconds: plan.wrkSeconds } as const;
-        samples.get(server)!.push(await wrkRate(server, load).catch(() => Number.NaN));
+      const results = await Promise.all(ready.map((server) => rateAndCpu(server, load).catch(() => ({ rate: Number.NaN, cpuUs: Number.NaN }))));
+      ready.forEach((server, i) => {
+        rates.get(server)!.push(results[i]!.rate);
+        cpus.get(server)!.push(results[i]!.cpuUs);
+        console.error(`${reads.name} / ${server.label}, round ${round + 1}: ${results[i]!.rate.toFixed(0)} req/s, ${results[i]!.cpuUs.toFixed(1)} µs CPU per request`);
+      });
+      if (ready.length === 2) pairedRatios.push(results[0]!.rate / results[1]!.rate);
+    }
+    for (const server of ready) {
+      for (const [figure, samples] of [[reads, rates], [cpu, cpus]] as const) {
+        await record(server, figure, async () => {
+          const values = samples.get(server)!;
+          if (values.some(Number.isNaN)) throw new Error('a round failed (wrk reported errors)');
+          return median(values);
+        });
       }
     }
-    for (const [server, values] of samples) {
-      await record(server, reads, async () => {
-        if (values.some(Number.isNaN)) throw new Error('a round failed (wrk reported errors)');
-        return median(values);
-      });
+    if (pairedRatios.length > 0 && !pairedRatios.some(Number.isNaN)) {
+      report.notes.push(`Manifest GET, auth on/auth off per round (both loaded at once): ${pairedRatios.map((r) => r.toFixed(2)).join(', ')}; median ${median(pairedRatios).toFixed(2)}.`);
     }
     if (!on.credentials) return;
     const { username, password } = on.credentials;
