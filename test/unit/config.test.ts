@@ -57,10 +57,10 @@ describe('configuration', () => {
     );
   });
 
-  it('defaults to dev mode and the trust settings of the spec', () => {
+  it('defaults to dev mode, the trust settings of the spec and the content trust policy disabled (as ACR)', () => {
     const config = loadConfig({ env: {}, file: undefined });
     assert.equal(config.mode, 'dev');
-    assert.deepEqual(config.trust, { serverKeyType: 'ecdsa', currentMaxAgeSeconds: 0, consistentMaxAgeSeconds: 2_592_000 });
+    assert.deepEqual(config.trust, { serverKeyType: 'ecdsa', currentMaxAgeSeconds: 0, consistentMaxAgeSeconds: 2_592_000, policy: 'disabled' });
   });
 
   it('reads the trust settings from env, lists comma-separated', () => {
