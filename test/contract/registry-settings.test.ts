@@ -4,7 +4,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { MetadataStore } from '../../src/storage/metadata-store.ts';
 import { openSqlMetadataStore } from '../../src/storage/sql/open.ts';
-import { DRIVERS, type OpenedStore } from '../helpers/metadata-drivers.ts';
+import { forEachStore } from '../helpers/metadata-drivers.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
 
 const initial = (extra: { name?: string; anonymousPullEnabled?: boolean } = {}) => ({
@@ -19,60 +19,49 @@ async function tick(): Promise<void> {
   while (Date.now() === start) await yieldToLoop();
 }
 
-for (const [driver, open] of Object.entries(DRIVERS)) {
-  describe(`RegistrySettingsStore [${driver}]`, () => {
-    let opened: OpenedStore;
-    let store: MetadataStore;
-    beforeEach(async () => {
-      opened = await open();
-      store = opened.store;
-    });
-    afterEach(async () => {
-      await opened.close();
-    });
+forEachStore('RegistrySettingsStore', (store) => {
 
-    it('has no record before the first start, and update then writes nothing', async () => {
-      assert.equal(await store.settings.get(), undefined);
-      assert.equal(await store.settings.update({ anonymousPullEnabled: true }), undefined);
-      assert.equal(await store.settings.get(), undefined);
-    });
-
-    it('creates the record once from the first initial values and keeps it on later starts', async () => {
-      const before = Date.now();
-      const first = initial({ anonymousPullEnabled: true });
-      const made = await store.settings.ensure(first);
-      assert.deepEqual({ ...made, createdAt: 0, updatedAt: 0 }, { ...first, createdAt: 0, updatedAt: 0 });
-      assert.ok(made.createdAt >= before && made.createdAt <= Date.now());
-      assert.equal(made.updatedAt, made.createdAt);
-      assert.equal(made.trustPolicy, undefined);
-      const again = await store.settings.ensure(initial({ name: 'other', anonymousPullEnabled: false }));
-      assert.deepEqual(again, made);
-      assert.deepEqual(await store.settings.get(), made);
-    });
-
-    it('agrees on one record when several first starts race', async () => {
-      const records = await Promise.all([1, 2, 3, 4].map(() => store.settings.ensure(initial())));
-      for (const record of records) assert.deepEqual(record, records[0]);
-    });
-
-    it('changes only the given settings and updatedAt', async () => {
-      const made = await store.settings.ensure(initial());
-      await tick();
-      const changed = await store.settings.update({ anonymousPullEnabled: true });
-      assert.ok(changed);
-      assert.equal(changed.anonymousPullEnabled, true);
-      assert.ok(changed.updatedAt > made.createdAt);
-      assert.deepEqual({ ...changed, anonymousPullEnabled: false, updatedAt: 0 }, { ...made, updatedAt: 0 });
-      const policy = JSON.stringify({ status: 'enforced', type: 'Notary' });
-      const withPolicy = await store.settings.update({ trustPolicy: policy });
-      assert.equal(withPolicy?.trustPolicy, policy);
-      assert.equal(withPolicy?.anonymousPullEnabled, true);
-      assert.deepEqual(await store.settings.get(), withPolicy);
-      const unchanged = await store.settings.update({});
-      assert.equal(unchanged?.trustPolicy, policy);
-    });
+  it('has no record before the first start, and update then writes nothing', async () => {
+    assert.equal(await store.settings.get(), undefined);
+    assert.equal(await store.settings.update({ anonymousPullEnabled: true }), undefined);
+    assert.equal(await store.settings.get(), undefined);
   });
-}
+
+  it('creates the record once from the first initial values and keeps it on later starts', async () => {
+    const before = Date.now();
+    const first = initial({ anonymousPullEnabled: true });
+    const made = await store.settings.ensure(first);
+    assert.deepEqual({ ...made, createdAt: 0, updatedAt: 0 }, { ...first, createdAt: 0, updatedAt: 0 });
+    assert.ok(made.createdAt >= before && made.createdAt <= Date.now());
+    assert.equal(made.updatedAt, made.createdAt);
+    assert.equal(made.trustPolicy, undefined);
+    const again = await store.settings.ensure(initial({ name: 'other', anonymousPullEnabled: false }));
+    assert.deepEqual(again, made);
+    assert.deepEqual(await store.settings.get(), made);
+  });
+
+  it('agrees on one record when several first starts race', async () => {
+    const records = await Promise.all([1, 2, 3, 4].map(() => store.settings.ensure(initial())));
+    for (const record of records) assert.deepEqual(record, records[0]);
+  });
+
+  it('changes only the given settings and updatedAt', async () => {
+    const made = await store.settings.ensure(initial());
+    await tick();
+    const changed = await store.settings.update({ anonymousPullEnabled: true });
+    assert.ok(changed);
+    assert.equal(changed.anonymousPullEnabled, true);
+    assert.ok(changed.updatedAt > made.createdAt);
+    assert.deepEqual({ ...changed, anonymousPullEnabled: false, updatedAt: 0 }, { ...made, updatedAt: 0 });
+    const policy = JSON.stringify({ status: 'enforced', type: 'Notary' });
+    const withPolicy = await store.settings.update({ trustPolicy: policy });
+    assert.equal(withPolicy?.trustPolicy, policy);
+    assert.equal(withPolicy?.anonymousPullEnabled, true);
+    assert.deepEqual(await store.settings.get(), withPolicy);
+    const unchanged = await store.settings.update({});
+    assert.equal(unchanged?.trustPolicy, policy);
+  });
+});
 
 describe('registry settings from two nodes [postgres]', () => {
   let database: { url: string; drop(): Promise<void> };
