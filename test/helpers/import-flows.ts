@@ -3,7 +3,6 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiClient, ApiResponse } from './management-api.ts';
-import { OWNER } from './management-api.ts';
 import {
   MEDIA,
   descriptorOf,
@@ -78,15 +77,15 @@ async function pushFallbackTag(reg: Registry, repo: string, subject: string, ref
 }
 
 /** POST /api/registry/importImage as `auth` (default the owner). */
-export async function importImage(api: ApiClient, body: unknown, auth = OWNER): Promise<ApiResponse<Operation>> {
-  return api.call<Operation>('POST', '/api/registry/importImage', { auth, body });
+export async function importImage(api: ApiClient, body: unknown, auth?: string): Promise<ApiResponse<Operation>> {
+  return api.call<Operation>('POST', '/api/registry/importImage', { auth: auth ?? await api.ownerAuth(), body });
 }
 
 /** Polls the operation until it leaves InProgress (deadline 120 s); returns its last state. */
-export async function waitForOperation(api: ApiClient, id: string, auth = OWNER): Promise<Operation> {
+export async function waitForOperation(api: ApiClient, id: string, auth?: string): Promise<Operation> {
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const res = await api.call<Operation>('GET', `/api/operations/${id}`, { auth });
+    const res = await api.call<Operation>('GET', `/api/operations/${id}`, { auth: auth ?? await api.ownerAuth() });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     if (res.body.status !== 'InProgress') return res.body;
     assert.ok(Date.now() < deadline, `operation ${id} still InProgress: ${JSON.stringify(res.body)}`);

@@ -24,6 +24,8 @@ export interface ApiResponse<T = any> {
 export class ApiClient {
   #agent: Agent | undefined;
   #wharf: WharfInstance | undefined;
+  /** `Bearer <refresh token>` per `user:password`, for this Wharf (see bearer()). */
+  #bearers = new Map<string, Promise<string>>();
   /** `<registryId>`, read from GET /api/registry by forEachAuthBackend. */
   registryId = '';
 
@@ -31,6 +33,7 @@ export class ApiClient {
   attach(wharf: WharfInstance): this {
     this.#wharf = wharf;
     this.#agent = new Agent({ connect: { ca: readFileSync(wharf.caFile!, 'utf8') } });
+    this.#bearers.clear();
     return this;
   }
 
@@ -50,9 +53,29 @@ export class ApiClient {
     return { status: res.status, headers: res.headers as unknown as Headers, body: text === '' ? undefined : JSON.parse(text) };
   }
 
+  /**
+   * `Bearer <refresh token>` for these credentials, obtained once per Wharf: Basic costs the server
+   * one scrypt check per request, a refresh token only a signature check. For tests whose subject is
+   * not Basic authentication itself; a caller whose credential version changes needs a new one.
+   */
+  bearer(username: string, password: string): Promise<string> {
+    const key = `${username}:${password}`;
+    let auth = this.#bearers.get(key);
+    if (!auth) {
+      auth = this.refreshToken(username, password).then((token) => `Bearer ${token}`);
+      this.#bearers.set(key, auth);
+    }
+    return auth;
+  }
+
+  /** The owner's Authorization for management calls that are not about Basic: a cached refresh token. */
+  ownerAuth(): Promise<string> {
+    return this.bearer('owner', OWNER_PASSWORD);
+  }
+
   /** A call as the owner that must answer `status`; returns the body. */
   async ok<T = any>(method: string, path: string, body?: unknown, status = method === 'POST' && !path.includes('/credentials') ? 201 : 200): Promise<T> {
-    const res = await this.call<T>(method, path, { auth: OWNER, body });
+    const res = await this.call<T>(method, path, { auth: await this.ownerAuth(), body });
     assert.equal(res.status, status, `${method} ${path}: ${JSON.stringify(res.body)}`);
     return res.body;
   }

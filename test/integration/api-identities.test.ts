@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { assign, basic, expectArmError, forEachAuthBackend, makeUser, OWNER } from '../helpers/management-api.ts';
+import { assign, basic, expectArmError, forEachAuthBackend, makeUser } from '../helpers/management-api.ts';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ACR_PUSH = '8311e382-0749-4cb8-b61a-304f252e45ec';
@@ -22,8 +22,8 @@ forEachAuthBackend('management API: users, service principals, role assignments'
     assert.equal(renamed.displayName, 'Alice A.');
     expectArmError(await api.call('GET', '/api/registry', { auth: basic('id-alice', created.password) }), 401, 'Unauthorized');
     await api.ok('DELETE', '/api/users/id-alice', undefined, 204);
-    expectArmError(await api.call('GET', '/api/users/id-alice', { auth: OWNER }), 404, 'NotFound');
-    expectArmError(await api.call('DELETE', '/api/users/id-alice', { auth: OWNER }), 404, 'NotFound');
+    expectArmError(await api.call('GET', '/api/users/id-alice', { auth: await api.ownerAuth() }), 404, 'NotFound');
+    expectArmError(await api.call('DELETE', '/api/users/id-alice', { auth: await api.ownerAuth() }), 404, 'NotFound');
   });
 
   it('refuses bad users with 400 or 409 and writes nothing', async () => {
@@ -34,10 +34,10 @@ forEachAuthBackend('management API: users, service principals, role assignments'
       [{}, 400], [{ userPrincipalName: 'ID-TAKEN' }, 409], [{ userPrincipalName: 'wharf' }, 409], [{ userPrincipalName: 'owner' }, 409],
     ] as const;
     for (const [body, status] of bad) {
-      expectArmError(await api.call('POST', '/api/users', { auth: OWNER, body }), status, status === 400 ? 'InvalidRequest' : 'Conflict');
+      expectArmError(await api.call('POST', '/api/users', { auth: await api.ownerAuth(), body }), status, status === 400 ? 'InvalidRequest' : 'Conflict');
     }
-    expectArmError(await api.call('DELETE', '/api/users/owner', { auth: OWNER }), 400, 'InvalidRequest', /your own account/);
-    expectArmError(await api.call('PATCH', '/api/users/owner', { auth: OWNER, body: { accountEnabled: false } }), 400, 'InvalidRequest', /your own account/);
+    expectArmError(await api.call('DELETE', '/api/users/owner', { auth: await api.ownerAuth() }), 400, 'InvalidRequest', /your own account/);
+    expectArmError(await api.call('PATCH', '/api/users/owner', { auth: await api.ownerAuth(), body: { accountEnabled: false } }), 400, 'InvalidRequest', /your own account/);
     assert.deepEqual(await api.state(), before);
   });
 
@@ -72,7 +72,7 @@ forEachAuthBackend('management API: users, service principals, role assignments'
     assert.equal(assignments.length, 1);
     assert.equal(assignments[0].principalName, created.appId);
     assert.equal(assignments[0].principalType, 'ServicePrincipal');
-    expectArmError(await api.call('POST', '/api/servicePrincipals', { auth: OWNER, body: { name: 'id-ci' } }), 409, 'Conflict');
+    expectArmError(await api.call('POST', '/api/servicePrincipals', { auth: await api.ownerAuth(), body: { name: 'id-ci' } }), 409, 'Conflict');
     const reset = await api.ok('POST', `/api/servicePrincipals/${created.appId}/credentials/reset`, { years: 2 });
     assert.equal(reset.appId, created.appId);
     assert.notEqual(reset.password, created.password);
@@ -82,13 +82,13 @@ forEachAuthBackend('management API: users, service principals, role assignments'
     assert.deepEqual([disabled.accountEnabled, disabled.displayName], [false, 'CI']);
     await api.ok('DELETE', `/api/servicePrincipals/${created.appId}`, undefined, 204);
     assert.deepEqual((await api.ok('GET', '/api/roleAssignments?all=true')).filter((a: { principalId: string }) => a.principalId === sp.objectId), []);
-    expectArmError(await api.call('GET', `/api/servicePrincipals/${created.appId}`, { auth: OWNER }), 404, 'NotFound');
+    expectArmError(await api.call('GET', `/api/servicePrincipals/${created.appId}`, { auth: await api.ownerAuth() }), 404, 'NotFound');
   });
 
   it('refuses service principals with a bad role or scope before writing anything', async () => {
     const before = await api.state();
     for (const body of [{ name: 'id-bad1', role: 'Janitor' }, { name: 'id-bad2', role: 'AcrPull', scopes: ['/subscriptions/other'] }, { name: 'id-bad3', scopes: [api.registryId] }]) {
-      expectArmError(await api.call('POST', '/api/servicePrincipals', { auth: OWNER, body }), 400, 'InvalidRequest');
+      expectArmError(await api.call('POST', '/api/servicePrincipals', { auth: await api.ownerAuth(), body }), 400, 'InvalidRequest');
     }
     assert.deepEqual(await api.state(), before);
   });
@@ -105,7 +105,7 @@ forEachAuthBackend('management API: users, service principals, role assignments'
     ]);
     await api.ok('DELETE', `/api/roleAssignments/${created.name}`, undefined, 204);
     assert.deepEqual((await api.grantedAccess(dave.auth, scopes))[0], { type: 'repository', name: 'team/app', actions: [] });
-    expectArmError(await api.call('DELETE', `/api/roleAssignments/${created.name}`, { auth: OWNER }), 404, 'NotFound');
+    expectArmError(await api.call('DELETE', `/api/roleAssignments/${created.name}`, { auth: await api.ownerAuth() }), 404, 'NotFound');
   });
 
   it('shows role assignments in the az shape and filters them by scope, assignee, role and inheritance', async () => {
@@ -158,25 +158,25 @@ forEachAuthBackend('management API: users, service principals, role assignments'
       [{}, /exactly one/],
     ];
     for (const [who, message] of refusals) {
-      const res = await api.call('POST', '/api/roleAssignments', { auth: OWNER, body: { role: 'AcrPull', scope: api.registryId, ...who } });
+      const res = await api.call('POST', '/api/roleAssignments', { auth: await api.ownerAuth(), body: { role: 'AcrPull', scope: api.registryId, ...who } });
       expectArmError(res, 400, 'InvalidRequest', message);
     }
-    expectArmError(await api.call('POST', '/api/roleAssignments', { auth: OWNER, body: { assignee: 'id-frank', role: 'Janitor', scope: api.registryId } }), 400, 'InvalidRequest', /unknown role/);
+    expectArmError(await api.call('POST', '/api/roleAssignments', { auth: await api.ownerAuth(), body: { assignee: 'id-frank', role: 'Janitor', scope: api.registryId } }), 400, 'InvalidRequest', /unknown role/);
     for (const scope of ['/subscriptions/x', `${api.registryId}/repositories/`, `${api.registryId}/repositories/a*`, `${api.registryId}/repositories/A/b`, `${api.registryId}/tokens/x`]) {
-      expectArmError(await api.call('POST', '/api/roleAssignments', { auth: OWNER, body: { assignee: 'id-frank', role: 'AcrPull', scope } }), 400, 'InvalidRequest');
+      expectArmError(await api.call('POST', '/api/roleAssignments', { auth: await api.ownerAuth(), body: { assignee: 'id-frank', role: 'AcrPull', scope } }), 400, 'InvalidRequest');
     }
     expectArmError(await api.call('POST', '/api/roleAssignments', {
-      auth: OWNER, body: { assignee: frank.objectId, role: 'AcrPull', scope: `${api.registryId}/repositories/resolve/0` },
+      auth: await api.ownerAuth(), body: { assignee: frank.objectId, role: 'AcrPull', scope: `${api.registryId}/repositories/resolve/0` },
     }), 409, 'Conflict');
     assert.deepEqual(await api.state(), before);
   });
 
   it('refuses to assign a role to a scoped token, saying why', async () => {
     await api.ok('POST', '/api/tokens', { name: 'id-token', scopeMap: '_repositories_pull', noPasswords: true });
-    expectArmError(await api.call('POST', '/api/roleAssignments', { auth: OWNER, body: { assignee: 'id-token', role: 'Owner', scope: api.registryId } }), 400, 'InvalidRequest', /scoped token/);
+    expectArmError(await api.call('POST', '/api/roleAssignments', { auth: await api.ownerAuth(), body: { assignee: 'id-token', role: 'Owner', scope: api.registryId } }), 400, 'InvalidRequest', /scoped token/);
     const token = await api.ok('GET', '/api/tokens/id-token');
     expectArmError(await api.call('POST', '/api/roleAssignments', {
-      auth: OWNER, body: { assigneeObjectId: token.objectId, role: 'Owner', scope: api.registryId },
+      auth: await api.ownerAuth(), body: { assigneeObjectId: token.objectId, role: 'Owner', scope: api.registryId },
     }), 400, 'InvalidRequest', /scoped token/);
   });
 });

@@ -68,14 +68,14 @@ forEachAuthBackend('management API: registry, authentication, OpenAPI', ({ api }
 
   it('rejects unknown or mistyped registry fields with 400 InvalidRequest and changes nothing', async () => {
     const before = await api.state();
-    expectArmError(await api.call('PATCH', '/api/registry', { auth: OWNER, body: { adminEnabled: true } }), 400, 'InvalidRequest', /adminEnabled/);
-    expectArmError(await api.call('PATCH', '/api/registry', { auth: OWNER, body: { adminUserEnabled: 'yes' } }), 400, 'InvalidRequest');
+    expectArmError(await api.call('PATCH', '/api/registry', { auth: await api.ownerAuth(), body: { adminEnabled: true } }), 400, 'InvalidRequest', /adminEnabled/);
+    expectArmError(await api.call('PATCH', '/api/registry', { auth: await api.ownerAuth(), body: { adminUserEnabled: 'yes' } }), 400, 'InvalidRequest');
     assert.deepEqual(await api.state(), before);
   });
 
   it('shows and renews the admin passwords, which log in to the data plane; 409 while the admin account is disabled', async () => {
-    expectArmError(await api.call('GET', '/api/registry/credentials', { auth: OWNER }), 409, 'Conflict', /wharf update -n wharf --admin-enabled true/);
-    expectArmError(await api.call('POST', '/api/registry/credentials/renew', { auth: OWNER, body: { name: 'password' } }), 409, 'Conflict');
+    expectArmError(await api.call('GET', '/api/registry/credentials', { auth: await api.ownerAuth() }), 409, 'Conflict', /wharf update -n wharf --admin-enabled true/);
+    expectArmError(await api.call('POST', '/api/registry/credentials/renew', { auth: await api.ownerAuth(), body: { name: 'password' } }), 409, 'Conflict');
     await api.ok('PATCH', '/api/registry', { adminUserEnabled: true });
     try {
       const shown = await api.ok('GET', '/api/registry/credentials');
@@ -87,14 +87,14 @@ forEachAuthBackend('management API: registry, authentication, OpenAPI', ({ api }
       assert.notEqual(renewed.passwords[1].value, shown.passwords[1].value);
       const access = await api.grantedAccess(basic('wharf', renewed.passwords[1].value), ['repository:api/admin:pull']);
       assert.deepEqual(access, [{ type: 'repository', name: 'api/admin', actions: ['pull'] }]);
-      expectArmError(await api.call('POST', '/api/registry/credentials/renew', { auth: OWNER, body: { name: 'password1' } }), 400, 'InvalidRequest');
+      expectArmError(await api.call('POST', '/api/registry/credentials/renew', { auth: await api.ownerAuth(), body: { name: 'password1' } }), 400, 'InvalidRequest');
     } finally {
       await api.ok('PATCH', '/api/registry', { adminUserEnabled: false });
     }
   });
 
   it('answers unknown management routes with 404 NotFound in the ARM format', async () => {
-    expectArmError(await api.call('GET', '/api/nothing-here', { auth: OWNER }), 404, 'NotFound');
+    expectArmError(await api.call('GET', '/api/nothing-here', { auth: await api.ownerAuth() }), 404, 'NotFound');
   });
 
   it('serves /api/openapi.json without credentials, a valid OpenAPI 3.1 document covering every route', async () => {

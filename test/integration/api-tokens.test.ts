@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { basic, expectArmError, forEachAuthBackend, OWNER } from '../helpers/management-api.ts';
+import { basic, expectArmError, forEachAuthBackend } from '../helpers/management-api.ts';
 
 const NO_EXPIRY = '9999-12-31T23:59:59.999999+00:00';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -14,8 +14,8 @@ forEachAuthBackend('management API: scope maps and scoped tokens', ({ api }) => 
       id: `${api.registryId}/scopeMaps/_repositories_pull`, name: '_repositories_pull', provisioningState: 'Succeeded', resourceGroup: 'default', type: 'SystemDefined',
     });
     const before = await api.state();
-    expectArmError(await api.call('PATCH', '/api/scopeMaps/_repositories_pull', { auth: OWNER, body: { addActions: ['repositories/x/content/write'] } }), 400, 'InvalidRequest', /read-only/);
-    expectArmError(await api.call('DELETE', '/api/scopeMaps/_repositories_admin', { auth: OWNER }), 400, 'InvalidRequest', /read-only/);
+    expectArmError(await api.call('PATCH', '/api/scopeMaps/_repositories_pull', { auth: await api.ownerAuth(), body: { addActions: ['repositories/x/content/write'] } }), 400, 'InvalidRequest', /read-only/);
+    expectArmError(await api.call('DELETE', '/api/scopeMaps/_repositories_admin', { auth: await api.ownerAuth() }), 400, 'InvalidRequest', /read-only/);
     assert.deepEqual(await api.state(), before);
   });
 
@@ -31,15 +31,15 @@ forEachAuthBackend('management API: scope maps and scoped tokens', ({ api }) => 
     assert.deepEqual(await api.ok('GET', '/api/scopeMaps/SM-TEAM'), updated);
     const before = await api.state();
     for (const actions of [['repositories/team/content/fly'], ['team/content/read'], ['repositories/a*/content/read'], []]) {
-      expectArmError(await api.call('POST', '/api/scopeMaps', { auth: OWNER, body: { name: 'sm-bad1', actions } }), 400, 'InvalidRequest');
+      expectArmError(await api.call('POST', '/api/scopeMaps', { auth: await api.ownerAuth(), body: { name: 'sm-bad1', actions } }), 400, 'InvalidRequest');
     }
-    expectArmError(await api.call('POST', '/api/scopeMaps', { auth: OWNER, body: { name: '_mine', actions: ['repositories/x/content/read'] } }), 400, 'InvalidRequest');
-    expectArmError(await api.call('POST', '/api/scopeMaps', { auth: OWNER, body: { name: 'sm-team', actions: ['repositories/x/content/read'] } }), 409, 'Conflict');
-    expectArmError(await api.call('PATCH', '/api/scopeMaps/sm-team', { auth: OWNER, body: { removeActions: updated.actions } }), 400, 'InvalidRequest');
-    expectArmError(await api.call('GET', '/api/scopeMaps/sm-none', { auth: OWNER }), 404, 'NotFound');
+    expectArmError(await api.call('POST', '/api/scopeMaps', { auth: await api.ownerAuth(), body: { name: '_mine', actions: ['repositories/x/content/read'] } }), 400, 'InvalidRequest');
+    expectArmError(await api.call('POST', '/api/scopeMaps', { auth: await api.ownerAuth(), body: { name: 'sm-team', actions: ['repositories/x/content/read'] } }), 409, 'Conflict');
+    expectArmError(await api.call('PATCH', '/api/scopeMaps/sm-team', { auth: await api.ownerAuth(), body: { removeActions: updated.actions } }), 400, 'InvalidRequest');
+    expectArmError(await api.call('GET', '/api/scopeMaps/sm-none', { auth: await api.ownerAuth() }), 404, 'NotFound');
     assert.deepEqual(await api.state(), before);
     await api.ok('POST', '/api/tokens', { name: 'sm-user', scopeMap: 'sm-team', noPasswords: true });
-    expectArmError(await api.call('DELETE', '/api/scopeMaps/sm-team', { auth: OWNER }), 409, 'Conflict', /sm-user/);
+    expectArmError(await api.call('DELETE', '/api/scopeMaps/sm-team', { auth: await api.ownerAuth() }), 409, 'Conflict', /sm-user/);
     await api.ok('DELETE', '/api/tokens/sm-user', undefined, 204);
     await api.ok('DELETE', '/api/scopeMaps/sm-team', undefined, 204);
   });
@@ -91,7 +91,7 @@ forEachAuthBackend('management API: scope maps and scoped tokens', ({ api }) => 
     assert.equal(remapped.scopeMapId, `${api.registryId}/scopeMaps/_repositories_push`);
     await api.ok('DELETE', '/api/tokens/tk-rotate', undefined, 204);
     assert.equal(await pulls(generated.passwords[0].value), 401);
-    expectArmError(await api.call('GET', '/api/tokens/tk-rotate', { auth: OWNER }), 404, 'NotFound');
+    expectArmError(await api.call('GET', '/api/tokens/tk-rotate', { auth: await api.ownerAuth() }), 404, 'NotFound');
   });
 
   it('refuses bad tokens with 400, 404 or 409 and writes nothing (not even the inline scope map)', async () => {
@@ -110,11 +110,11 @@ forEachAuthBackend('management API: scope maps and scoped tokens', ({ api }) => 
       [{ name: 'owner', scopeMap: '_repositories_pull' }, 409, 'Conflict'],
       [{ name: 'wharf', scopeMap: '_repositories_pull' }, 409, 'Conflict'],
     ];
-    for (const [body, status, code] of cases) expectArmError(await api.call('POST', '/api/tokens', { auth: OWNER, body }), status, code);
-    expectArmError(await api.call('PATCH', '/api/tokens/tk-taken', { auth: OWNER, body: { scopeMap: 'missing-map' } }), 404, 'NotFound');
-    expectArmError(await api.call('POST', '/api/tokens/tk-taken/credentials/generate', { auth: OWNER, body: { passwords: ['password3'] } }), 400, 'InvalidRequest');
-    expectArmError(await api.call('POST', '/api/tokens/tk-none/credentials/generate', { auth: OWNER, body: {} }), 404, 'NotFound');
-    expectArmError(await api.call('DELETE', '/api/tokens/tk-taken/credentials/password3', { auth: OWNER }), 400, 'InvalidRequest');
+    for (const [body, status, code] of cases) expectArmError(await api.call('POST', '/api/tokens', { auth: await api.ownerAuth(), body }), status, code);
+    expectArmError(await api.call('PATCH', '/api/tokens/tk-taken', { auth: await api.ownerAuth(), body: { scopeMap: 'missing-map' } }), 404, 'NotFound');
+    expectArmError(await api.call('POST', '/api/tokens/tk-taken/credentials/generate', { auth: await api.ownerAuth(), body: { passwords: ['password3'] } }), 400, 'InvalidRequest');
+    expectArmError(await api.call('POST', '/api/tokens/tk-none/credentials/generate', { auth: await api.ownerAuth(), body: {} }), 404, 'NotFound');
+    expectArmError(await api.call('DELETE', '/api/tokens/tk-taken/credentials/password3', { auth: await api.ownerAuth() }), 400, 'InvalidRequest');
     assert.deepEqual(await api.state(), before);
   });
 });

@@ -14,7 +14,7 @@ import {
   waitForOperation,
   type MultiPlatformImage,
 } from '../helpers/import-flows.ts';
-import { ApiClient, assign, basic, expectArmError, makeUser, OWNER_PASSWORD } from '../helpers/management-api.ts';
+import { ApiClient, assign, expectArmError, makeUser, OWNER_PASSWORD } from '../helpers/management-api.ts';
 import { descriptorOf, expectStatus, imageIndex, pushImage, pushManifest, uniqueRepo } from '../helpers/oci.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
 import { startReferenceRegistryWithAuth } from '../helpers/reference-registry-auth.ts';
@@ -218,11 +218,12 @@ for (const backend of METADATA_BACKENDS) {
         expectArmError(await importImage(api, body('team/app'), pusher.auth), 403, 'AuthorizationFailed', /repository\/import/);
         const contributor = await makeUser(api, `contrib-${backend}`);
         await assign(api, contributor.objectId, 'Contributor', `${api.registryId}/repositories/team/*`);
-        expectArmError(await importImage(api, body('other/app'), contributor.auth), 403, 'AuthorizationFailed', /other\/app/);
-        const res = await importImage(api, body('team/app'), contributor.auth);
+        const contributorAuth = await api.bearer(`contrib-${backend}`, contributor.password);
+        expectArmError(await importImage(api, body('other/app'), contributorAuth), 403, 'AuthorizationFailed', /other\/app/);
+        const res = await importImage(api, body('team/app'), contributorAuth);
         assert.equal(res.status, 202, JSON.stringify(res.body));
-        assert.equal((await waitForOperation(api, res.body.id, contributor.auth)).status, 'Failed', 'the source has no such image');
-        const peek = await api.call('GET', `/api/operations/${res.body.id}`, { auth: basic('owner', OWNER_PASSWORD) });
+        assert.equal((await waitForOperation(api, res.body.id, contributorAuth)).status, 'Failed', 'the source has no such image');
+        const peek = await api.call('GET', `/api/operations/${res.body.id}`, { auth: await api.ownerAuth() });
         expectArmError(peek, 404, 'NotFound');
       });
     });

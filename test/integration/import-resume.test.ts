@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { caBundle, expectBlobs, expectManifest, importAndWait, importImage, type Operation } from '../helpers/import-flows.ts';
-import { ApiClient, OWNER, OWNER_PASSWORD, expectArmError } from '../helpers/management-api.ts';
+import { ApiClient, OWNER_PASSWORD, expectArmError } from '../helpers/management-api.ts';
 import { freePort } from '../helpers/net.ts';
 import { configBlob, descriptorOf, imageManifest, layerBlob, pushBlob, pushManifest, uniqueRepo } from '../helpers/oci.ts';
 import { startReferenceRegistryWithAuth } from '../helpers/reference-registry-auth.ts';
@@ -67,7 +67,7 @@ describe('wharf import interrupted by a crash of the target Wharf', { timeout: 3
     target = await startWharf(targetOptions);
     await api.close();
     api.attach(target);
-    expectArmError(await api.call('GET', `/api/operations/${started.body.id}`, { auth: OWNER }), 404, 'NotFound');
+    expectArmError(await api.call('GET', `/api/operations/${started.body.id}`, { auth: await api.ownerAuth() }), 404, 'NotFound');
     assert.equal((await target.fetch(`/v2/${into}/manifests/big`)).status, 404, 'no tag from the interrupted run');
 
     const resumed = await importAndWait(api, body(reference.host));
@@ -83,7 +83,7 @@ describe('wharf import interrupted by a crash of the target Wharf', { timeout: 3
 async function progressAtLeast(api: ApiClient, id: string, blobs: number): Promise<Operation> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const res = await api.call<Operation>('GET', `/api/operations/${id}`, { auth: OWNER });
+    const res = await api.call<Operation>('GET', `/api/operations/${id}`, { auth: await api.ownerAuth() });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     if (res.body.progress.blobsCopied >= blobs || res.body.status !== 'InProgress') return res.body;
     assert.ok(Date.now() < deadline, `no progress: ${JSON.stringify(res.body)}`);
