@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { forwardIpv6Loopback, startDockerd, trustRegistryCa, type Dockerd } from '../helpers/dockerd.ts';
+import { startDockerWithWharf, type DockerWithWharf } from '../helpers/docker-wharf.ts';
+import type { Dockerd } from '../helpers/dockerd.ts';
 import { dockerArchive, randomLayer } from '../helpers/images.ts';
 import { describeFailure, type RunResult } from '../helpers/run.ts';
 import { tmpDir } from '../helpers/tmp.ts';
-import { startWharf, type WharfInstance } from '../helpers/wharf.ts';
+import type { WharfInstance } from '../helpers/wharf.ts';
 
 const OWNER_PASSWORD = 'owner-password-for-e2e';
 
@@ -17,7 +18,7 @@ describe('docker login against Wharf (authentication on by default; own dockerd)
   let wharf: WharfInstance;
   let dockerd: Dockerd;
   let host: string;
-  const cleanups: Array<() => Promise<void>> = [];
+  let e2e: DockerWithWharf | undefined;
 
   const docker = async (args: string[], input?: string): Promise<RunResult> => {
     const res = await dockerd.docker(args, input === undefined ? {} : { input });
@@ -26,15 +27,10 @@ describe('docker login against Wharf (authentication on by default; own dockerd)
   };
 
   before(async () => {
-    wharf = await startWharf({ ownerPassword: OWNER_PASSWORD });
-    cleanups.push(() => wharf.stop());
-    cleanups.push(await forwardIpv6Loopback(wharf.port));
-    dockerd = await startDockerd({ hosts: '::1 localhost\n' });
-    cleanups.push(() => dockerd.stop());
-    host = `localhost:${wharf.port}`;
-    cleanups.push(await trustRegistryCa(host, wharf.caPem!));
+    e2e = await startDockerWithWharf({ ownerPassword: OWNER_PASSWORD });
+    ({ wharf, dockerd, host } = e2e);
     const work = await tmpDir('wharf-e2e-auth-');
-    cleanups.push(() => work.remove());
+    e2e!.defer(() => work.remove());
     const archive = dockerArchive([randomLayer(1, 64 * 1024)], `e2e-src/auth:${Date.now()}`);
     const tar = join(work.path, 'image.tar');
     await writeFile(tar, archive.tar);
@@ -42,11 +38,7 @@ describe('docker login against Wharf (authentication on by default; own dockerd)
     await docker(['tag', archive.imageId, `${host}/e2e/auth:1`]);
   });
 
-  after(async () => {
-    const errors: unknown[] = [];
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((e: unknown) => errors.push(e));
-    if (errors.length > 0) throw new AggregateError(errors, 'e2e cleanup failed');
-  });
+  after(() => e2e?.stop());
 
   // Slow (about 50 s): the token endpoint answers an anonymous push scope with 401 (spec 1.2 [W]),
   // which dockerd's pusher treats as retryable and retries five times before giving up.

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { forwardIpv6Loopback, startDockerd, trustRegistryCa, type Dockerd } from '../helpers/dockerd.ts';
+import { startDockerWithWharf, type DockerWithWharf } from '../helpers/docker-wharf.ts';
+import type { Dockerd } from '../helpers/dockerd.ts';
 import type { Credentials } from '../helpers/registry-login.ts';
 import { tmpDir } from '../helpers/tmp.ts';
 import {
   dockerTrustClient, loadUniqueImage, pushedDigest, requireDockerCli, type DockerTrustClient,
 } from '../helpers/trust-clients.ts';
 import type { TrustTarget } from '../helpers/trust-target.ts';
-import { startWharf, type WharfInstance } from '../helpers/wharf.ts';
+import type { WharfInstance } from '../helpers/wharf.ts';
 
 const MANIFEST_ACCEPT = 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json';
 
@@ -20,7 +21,7 @@ describe('DCT signed push by role (docker 28, own dockerd, Wharf with auth)', { 
   let dockerd: Dockerd;
   let host: string;
   let work: Awaited<ReturnType<typeof tmpDir>>;
-  const cleanups: Array<() => Promise<void>> = [];
+  let e2e: DockerWithWharf | undefined;
   const users = {
     signer: { username: 'signer', password: 'signer-password-1' },
     pusher: { username: 'pusher', password: 'pusher-password-1' },
@@ -49,7 +50,7 @@ describe('DCT signed push by role (docker 28, own dockerd, Wharf with auth)', { 
       fetchRegistry: wharf.fetch, fetchTrust: wharf.fetch, output: wharf.output, stop: wharf.stop,
     };
     const c = await dockerTrustClient({ target, registryAlias: host, dockerHost: dockerd.host, context });
-    cleanups.push(() => c.remove());
+    e2e!.defer(() => c.remove());
     return c;
   }
   /** What the registry serves for repo:tag, as the owner sees it (wharf.fetch): status and digest. */
@@ -65,17 +66,11 @@ describe('DCT signed push by role (docker 28, own dockerd, Wharf with auth)', { 
 
   before(async () => {
     await requireDockerCli();
-    wharf = await startWharf({ env: { WHARF_AUTH__ENABLED: 'true', WHARF_TRUST__POLICY: 'enabled' } });
+    e2e = await startDockerWithWharf({ env: { WHARF_AUTH__ENABLED: 'true', WHARF_TRUST__POLICY: 'enabled' } });
+    ({ wharf, dockerd, host } = e2e);
     assert.ok(wharf.credentials, 'startWharf() runs with authentication on and knows the owner login');
-    cleanups.push(() => wharf.stop());
-    cleanups.push(await forwardIpv6Loopback(wharf.port));
-    dockerd = await startDockerd({ hosts: '::1 localhost\n' });
-    cleanups.push(() => dockerd.stop());
-    // The trust GUN is the registry host as docker names it (localhost:<port>, a certificate name).
-    host = `localhost:${wharf.port}`;
-    cleanups.push(await trustRegistryCa(host, wharf.caPem!));
     work = await tmpDir('wharf-e2e-trust-roles-');
-    cleanups.push(() => work.remove());
+    e2e!.defer(() => work.remove());
 
     const { id: registryId } = await api<{ id: string }>('GET', '/api/registry', undefined, 200);
     for (const u of Object.values(users)) await api('POST', '/api/users', { userPrincipalName: u.username, password: u.password }, 201);
@@ -91,11 +86,7 @@ describe('DCT signed push by role (docker 28, own dockerd, Wharf with auth)', { 
     tokenLogin = { username: 'ci-signer', password: password1 };
   });
 
-  after(async () => {
-    const errors: unknown[] = [];
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((e: unknown) => errors.push(e));
-    if (errors.length > 0) throw new AggregateError(errors, 'e2e cleanup failed');
-  });
+  after(() => e2e?.stop());
 
   it('a user with AcrPush + AcrImageSigner pushes and signs ("Successfully signed")', async () => {
     const signer = await clientAs(users.signer);

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { forwardIpv6Loopback, startDockerd, trustRegistryCa, type Dockerd } from '../helpers/dockerd.ts';
+import { startDockerWithWharf, type DockerWithWharf } from '../helpers/docker-wharf.ts';
+import type { Dockerd } from '../helpers/dockerd.ts';
 import { dockerArchive, randomLayer } from '../helpers/images.ts';
 import { describeFailure, run, type RunResult } from '../helpers/run.ts';
 import { tmpDir } from '../helpers/tmp.ts';
 import { wharfCli, type WharfCli } from '../helpers/wharf-cli.ts';
-import { startWharf, type WharfInstance } from '../helpers/wharf.ts';
+import type { WharfInstance } from '../helpers/wharf.ts';
 
 const OWNER_PASSWORD = 'owner-password-for-cli-e2e';
 const NULL_GUID = '00000000-0000-0000-0000-000000000000';
@@ -20,7 +21,7 @@ describe('docker push and pull after wharf login (own dockerd)', { timeout: 300_
   let dockerd: Dockerd;
   let cli: WharfCli;
   let host: string;
-  const cleanups: Array<() => Promise<void>> = [];
+  let e2e: DockerWithWharf | undefined;
 
   const docker = async (args: string[]): Promise<RunResult> => {
     const res = await dockerd.docker(args);
@@ -29,17 +30,12 @@ describe('docker push and pull after wharf login (own dockerd)', { timeout: 300_
   };
 
   before(async () => {
-    wharf = await startWharf({ env: { WHARF_AUTH__ENABLED: 'true', WHARF_AUTH__OWNER_PASSWORD: OWNER_PASSWORD } });
-    cleanups.push(() => wharf.stop());
-    cleanups.push(await forwardIpv6Loopback(wharf.port));
-    dockerd = await startDockerd({ hosts: '::1 localhost\n' });
-    cleanups.push(() => dockerd.stop());
-    host = `localhost:${wharf.port}`;
-    cleanups.push(await trustRegistryCa(host, wharf.caPem!));
+    e2e = await startDockerWithWharf({ env: { WHARF_AUTH__ENABLED: 'true', WHARF_AUTH__OWNER_PASSWORD: OWNER_PASSWORD } });
+    ({ wharf, dockerd, host } = e2e);
     cli = await wharfCli({ dockerConfigDir: dockerd.env.DOCKER_CONFIG });
-    cleanups.push(() => cli.remove());
+    e2e!.defer(() => cli.remove());
     const work = await tmpDir('wharf-e2e-cli-');
-    cleanups.push(() => work.remove());
+    e2e!.defer(() => work.remove());
     const archive = dockerArchive([randomLayer(1, 64 * 1024)], `e2e-src/cli:${Date.now()}`);
     const tar = join(work.path, 'image.tar');
     await writeFile(tar, archive.tar);
@@ -47,11 +43,7 @@ describe('docker push and pull after wharf login (own dockerd)', { timeout: 300_
     await docker(['tag', archive.imageId, `${host}/e2e/cli:1`]);
   });
 
-  after(async () => {
-    const errors: unknown[] = [];
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((e: unknown) => errors.push(e));
-    if (errors.length > 0) throw new AggregateError(errors, 'e2e cleanup failed');
-  });
+  after(() => e2e?.stop());
 
   it('wharf login hands docker a refresh token, with which it pushes and pulls; the password is never stored', async () => {
     const login = await cli.run(['login', host, '-u', 'owner', '--password-stdin', '--ca-file', wharf.caFile!], { input: OWNER_PASSWORD });
@@ -86,7 +78,7 @@ switch (process.argv[2]) {
 
   it('with a docker credential helper configured, the refresh token goes to the helper and docker pulls with it', async () => {
     const work = await tmpDir('wharf-e2e-credhelper-');
-    cleanups.push(() => work.remove());
+    e2e!.defer(() => work.remove());
     const bin = join(work.path, 'bin');
     const store = join(work.path, 'store');
     await mkdir(bin);
@@ -95,7 +87,7 @@ switch (process.argv[2]) {
     await chmod(join(bin, 'docker-credential-wharftest'), 0o755);
     const env = { PATH: `${bin}:${process.env.PATH}`, WHARF_TEST_CRED_DIR: store };
     const helperCli = await wharfCli();
-    cleanups.push(() => helperCli.remove());
+    e2e!.defer(() => helperCli.remove());
     await mkdir(helperCli.dockerConfigDir, { recursive: true });
     await writeFile(join(helperCli.dockerConfigDir, 'config.json'), JSON.stringify({ credsStore: 'wharftest' }));
 

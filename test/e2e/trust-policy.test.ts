@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { forwardIpv6Loopback, startDockerd, trustRegistryCa, type Dockerd } from '../helpers/dockerd.ts';
+import { startDockerWithWharf, type DockerWithWharf } from '../helpers/docker-wharf.ts';
+import type { Dockerd } from '../helpers/dockerd.ts';
 import { describeFailure, requireTools, run, type RunResult } from '../helpers/run.ts';
 import { tmpDir } from '../helpers/tmp.ts';
 import {
@@ -11,7 +12,7 @@ import {
 import type { TrustTarget } from '../helpers/trust-target.ts';
 import { sha256Hex } from '../helpers/tuf.ts';
 import { wharfCli, type WharfCli } from '../helpers/wharf-cli.ts';
-import { startWharf, type WharfInstance } from '../helpers/wharf.ts';
+import type { WharfInstance } from '../helpers/wharf.ts';
 
 // The content trust policy (spec 5) with real clients: the wharf CLI switches it, docker 28 with a
 // real dockerd pushes and pulls with and without DOCKER_CONTENT_TRUST, skopeo copies. Wharf starts
@@ -26,7 +27,7 @@ describe('content trust policy with docker 28, skopeo and the wharf CLI', { time
   let owner: DockerTrustClient;
   let skopeoEnv: NodeJS.ProcessEnv;
   let certDir: string;
-  const cleanups: Array<() => Promise<void>> = [];
+  let e2e: DockerWithWharf | undefined;
   /** What each signed push signed: digest and local image id. */
   const signed = new Map<string, { digest: string; imageId: string }>();
 
@@ -42,7 +43,7 @@ describe('content trust policy with docker 28, skopeo and the wharf CLI', { time
       fetchRegistry: wharf.fetch, fetchTrust: wharf.fetch, output: wharf.output, stop: wharf.stop,
     };
     const c = await dockerTrustClient({ target, registryAlias: host, dockerHost: dockerd.host, context });
-    cleanups.push(() => c.remove());
+    e2e!.defer(() => c.remove());
     return c;
   }
   /** `wharf <args>` that must exit 0. */
@@ -90,19 +91,13 @@ describe('content trust policy with docker 28, skopeo and the wharf CLI', { time
   before(async () => {
     await requireDockerCli();
     requireTools('skopeo');
-    wharf = await startWharf({ env: { WHARF_AUTH__ENABLED: 'true' } });
+    e2e = await startDockerWithWharf({ env: { WHARF_AUTH__ENABLED: 'true' } });
+    ({ wharf, dockerd, host } = e2e);
     assert.ok(wharf.credentials, 'startWharf() runs with authentication on and knows the owner login');
-    cleanups.push(() => wharf.stop());
-    cleanups.push(await forwardIpv6Loopback(wharf.port));
-    dockerd = await startDockerd({ hosts: '::1 localhost\n' });
-    cleanups.push(() => dockerd.stop());
-    // The trust GUN is the registry host as docker names it (localhost:<port>, a certificate name).
-    host = `localhost:${wharf.port}`;
-    cleanups.push(await trustRegistryCa(host, wharf.caPem!));
     work = await tmpDir('wharf-e2e-trust-policy-');
-    cleanups.push(() => work.remove());
+    e2e!.defer(() => work.remove());
     cli = await wharfCli();
-    cleanups.push(() => cli.remove());
+    e2e!.defer(() => cli.remove());
     await wharfMust('login', wharf.host, '-u', 'owner', '-p', wharf.credentials!.password, '--ca-file', wharf.caFile!);
     owner = await client();
 
@@ -117,11 +112,7 @@ describe('content trust policy with docker 28, skopeo and the wharf CLI', { time
     if (res.code !== 0) assert.fail(describeFailure('skopeo', login, res));
   });
 
-  after(async () => {
-    const errors: unknown[] = [];
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((e: unknown) => errors.push(e));
-    if (errors.length > 0) throw new AggregateError(errors, 'e2e cleanup failed');
-  });
+  after(() => e2e?.stop());
 
   it('disabled (the default): a DCT push lands the image but signing fails with "trust data unavailable"', async () => {
     assert.equal((await wharfMust('config', 'content-trust', 'show', '--query', 'status', '-o', 'tsv')).stdout, 'disabled\n');
