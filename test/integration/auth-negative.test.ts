@@ -140,8 +140,17 @@ forEachBackend('refused credentials', (ctx) => {
     await assertNothingWritten();
   }
 
-  /** The auth events the server logged for requests from `from`. */
-  const eventsFrom = (from: SourceAddress): LogLine[] => logLines(wharf).filter((l) => l.source === from.address && l.event !== undefined);
+  /**
+   * The auth events the server logged for requests from `from`, once `expected` of them are there:
+   * the server writes its log asynchronously, so the last line may land after the last response.
+   */
+  const eventsFrom = async (from: SourceAddress, expected: number): Promise<LogLine[]> => {
+    const read = () => logLines(wharf).filter((l) => l.source === from.address && l.event !== undefined);
+    for (const deadline = Date.now() + 5_000; read().length < expected && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return read();
+  };
 
   const everything = (): string[] => [`repository:${repo}:pull,push,delete`, `repository:${gun}:*`];
 
@@ -217,7 +226,7 @@ forEachBackend('refused credentials', (ctx) => {
       const token = secret(await bad.make());
       const from = source(10 + i);
       await attemptWrites(from, `Bearer ${token}`, 'invalid_token');
-      const events = eventsFrom(from);
+      const events = await eventsFrom(from, 4);
       assert.equal(events.length, 4, JSON.stringify(events));
       for (const e of events) {
         assert.equal(e.event, 'auth.failure');
@@ -235,7 +244,7 @@ forEachBackend('refused credentials', (ctx) => {
     const from = source(30);
     const denialsBefore = await counter(wharf, 'wharf_authz_denials_total', { action: 'pull,push' });
     await attemptWrites(from, `Bearer ${token}`, 'insufficient_scope');
-    const events = eventsFrom(from);
+    const events = await eventsFrom(from, 4);
     assert.deepEqual(events.map((e) => [e.event, e.principal, e.action, e.resource]), [
       ['authz.denied', aliceId, 'pull,push', `repository:${repo}`],
       ['authz.denied', aliceId, 'delete', `repository:${repo}`],
@@ -298,7 +307,7 @@ forEachBackend('refused credentials', (ctx) => {
     it(`refuses Basic with ${bad.name} (challenge without error), writes nothing, logs ${bad.reason}`, async () => {
       const from = source(40 + i);
       await attemptWrites(from, await bad.make(), undefined);
-      const events = eventsFrom(from);
+      const events = await eventsFrom(from, 4);
       assert.equal(events.length, 4, JSON.stringify(events));
       for (const e of events) {
         assert.deepEqual([e.event, e.credential, e.reason, e.principal], ['auth.failure', bad.credential, bad.reason, bad.principal]);
@@ -351,7 +360,7 @@ forEachBackend('refused credentials', (ctx) => {
       timings.push(performance.now() - started);
     }
     // Five free failures, then about 250, 500, 1000, 2000 ms (a little less: counts decay meanwhile).
-    const delays = eventsFrom(guessing).map((e) => e.delayMs ?? -1);
+    const delays = (await eventsFrom(guessing, 9)).map((e) => e.delayMs ?? -1);
     assert.deepEqual(delays.slice(0, 5), [0, 0, 0, 0, 0]);
     for (let i = 5; i < 8; i++) assert.ok(delays[i + 1]! > 1.6 * delays[i]! && delays[i]! > 0, `delays ${delays.join(', ')}`);
     assert.ok(timings.slice(0, 5).every((t) => t < 1000), `free failures were slow: ${timings.map(Math.round).join(', ')}`);
