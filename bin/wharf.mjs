@@ -72,7 +72,9 @@ function removeOldBuilds(keep) {
   const now = Date.now();
   for (const name of readdirSync(builds)) {
     const path = join(builds, name);
-    if (name !== keep && now - statSync(path).mtimeMs > OLD_BUILD_MS) rmSync(path, { recursive: true, force: true });
+    // Another process starting at the same time may have removed (or renamed) it since readdir.
+    const mtimeMs = statSync(path, { throwIfNoEntry: false })?.mtimeMs;
+    if (name !== keep && mtimeMs !== undefined && now - mtimeMs > OLD_BUILD_MS) rmSync(path, { recursive: true, force: true });
   }
   // The single-file bundle of earlier versions.
   rmSync(join(dist, 'wharf.mjs'), { force: true });

@@ -34,14 +34,16 @@ export const OPEN_ACCESS: AccessGate = {
   mayPull: async () => true,
 };
 
-const principals = new WeakMap<FastifyRequest, string>();
+// On the request under a symbol rather than in a WeakMap: a WeakMap entry per request costs more in GC.
+const PRINCIPAL = Symbol('wharf.principal');
+type WithPrincipal = FastifyRequest & { [PRINCIPAL]?: string };
 
 /** Set by the gate once a request is authorized: who it is (a login name, or an access token's `sub`). */
 export function rememberPrincipal(req: FastifyRequest, principal: string | undefined): void {
-  if (principal !== undefined) principals.set(req, principal);
+  if (principal !== undefined) (req as WithPrincipal)[PRINCIPAL] = principal;
 }
 
 /** Who the gate authorized for this request (audit events); undefined for anonymous or ungated requests. */
 export function principalOf(req: FastifyRequest): string | undefined {
-  return principals.get(req);
+  return (req as WithPrincipal)[PRINCIPAL];
 }

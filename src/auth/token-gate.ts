@@ -32,8 +32,6 @@ type Resolved = { ok: true; principal?: string; grants: Grants } | { ok: false; 
  */
 export class TokenGate implements AccessGate {
   readonly #d: TokenGateDeps;
-  // One credential check per request: a mount asks mayPull after require, Basic costs a scrypt.
-  readonly #resolved = new WeakMap<FastifyRequest, Promise<Resolved>>();
 
   constructor(deps: TokenGateDeps) {
     this.#d = deps;
@@ -61,13 +59,11 @@ export class TokenGate implements AccessGate {
     }
   }
 
+  // One credential check per request: a mount asks mayPull after require, Basic costs a scrypt.
+  // Kept on the request under a symbol: a WeakMap entry per request costs more in GC.
   #resolve(req: FastifyRequest, access: readonly AccessRequest[]): Promise<Resolved> {
-    let resolved = this.#resolved.get(req);
-    if (!resolved) {
-      resolved = this.#check(req, access);
-      this.#resolved.set(req, resolved);
-    }
-    return resolved;
+    const holder = req as FastifyRequest & { [RESOLVED]?: Promise<Resolved> };
+    return (holder[RESOLVED] ??= this.#check(req, access));
   }
 
   async #check(req: FastifyRequest, access: readonly AccessRequest[]): Promise<Resolved> {
@@ -120,6 +116,7 @@ export class TokenGate implements AccessGate {
   }
 }
 
+const RESOLVED = Symbol('wharf.resolvedCredentials');
 const NONE: ReadonlySet<string> = new Set();
 // Per verified token (TokenService hands out the same object while it caches the token): its actions by `type:name`.
 const grantIndexes = new WeakMap<object, Map<string, ReadonlySet<string>>>();
