@@ -127,6 +127,11 @@ export class TokenService implements RefreshTokenVerifier {
    * Verifies an access token for `service`: signature by an unretired key, ES256 only, audience, times,
    * shape. A token verified before is answered from VerifiedTokens (docker sends one token many times).
    */
+  /** verifyAccessToken's answer when this token was verified recently (synchronous: the gate's hot path). */
+  cachedAccessToken(jwt: string, expected: { service: string }): Extract<VerifiedAccess, { ok: true }> | undefined {
+    return this.#verified.get(jwt, expected.service, this.#o.keys.retirements) as Extract<VerifiedAccess, { ok: true }> | undefined;
+  }
+
   async verifyAccessToken(jwt: string, expected: { service: string }): Promise<VerifiedAccess> {
     const epoch = this.#o.keys.retirements;
     const cached = this.#verified.get(jwt, expected.service, epoch);
