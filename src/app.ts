@@ -112,6 +112,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     },
     trust: deps.trust,
   });
-  if (deps.acr) await app.register(acrRoutes, { deps: { ...deps.acr, access: deps.access, pageSize: config.limits.pageSize } });
+  if (deps.acr) {
+    await app.register(acrRoutes, { deps: { ...deps.acr, access: deps.access, pageSize: config.limits.pageSize, ...(deps.events && { events: deps.events }) } });
+  }
   return app;
 }

@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessGate, ScopeAction } from '../auth/access-gate.ts';
 import { ociErrorBody, toWharfError } from '../errors/render.ts';
 import { WharfError } from '../errors/wharf-error.ts';
+import { manifestDeleted, repositoryDeleted } from '../events/oci-events.ts';
+import type { EventRecorder } from '../events/recorder.ts';
 import { parseDigest } from '../oci/digest.ts';
 import { isRepoName, isTag, parseRepoName, type RepoName, type Tag } from '../oci/names.ts';
 import { decodePath } from '../oci/router.ts';
@@ -17,6 +19,8 @@ export interface AcrRouteDeps {
   loginServer: (req: FastifyRequest) => string;
   /** Largest page. */
   pageSize: number;
+  /** Audit log and webhooks: repository deletes and untags. */
+  events?: EventRecorder;
 }
 
 /** ACR's page size when `n` is not given. */
@@ -182,7 +186,9 @@ const HANDLERS: Record<Route['kind'], Partial<Record<string, Handler>>> = {
     DELETE: async (ctx) => {
       const { repo } = ctx.route as Extract<Route, { kind: 'repository' }>;
       await authorize(ctx, repo, 'delete');
-      sendJson(ctx.reply, await ctx.deps.service.deleteRepository(repo), 202);
+      const deleted = await ctx.deps.service.deleteRepository(repo);
+      ctx.deps.events?.record(repositoryDeleted(ctx.req, repo, deleted));
+      sendJson(ctx.reply, deleted, 202);
     },
   },
   tags: {
@@ -207,6 +213,7 @@ const HANDLERS: Record<Route['kind'], Partial<Record<string, Handler>>> = {
       const { repo, tag } = ctx.route as Extract<Route, { kind: 'tag' }>;
       await authorize(ctx, repo, 'metadataWrite');
       await ctx.deps.service.untag(repo, tag);
+      ctx.deps.events?.record(manifestDeleted(ctx.req, repo, { kind: 'tag', tag }));
       void ctx.reply.code(202).header('content-length', 0).send();
     },
   },

@@ -32,6 +32,14 @@ export function manifestDeleted(req: FastifyRequest, repo: RepoName, ref: Refere
   };
 }
 
+/** DELETE /acr/v1/<repo>: the repository with its manifests, tags and trust data (counts: a repository may hold thousands). */
+export function repositoryDeleted(req: FastifyRequest, repo: RepoName, deleted: { manifestsDeleted: readonly Digest[]; tagsDeleted: readonly string[] }): RegistryEvent {
+  return {
+    action: 'repository.deleted', actor: requestActor(req), repository: repo, subject: repo,
+    detail: { manifests: deleted.manifestsDeleted.length, tags: deleted.tagsDeleted.length },
+  };
+}
+
 export function blobDeleted(req: FastifyRequest, repo: RepoName, digest: Digest): RegistryEvent {
   return { action: 'blob.deleted', actor: requestActor(req), repository: repo, subject: digest, detail: {} };
 }

@@ -17,6 +17,8 @@ export function webhookActionsOf(record: Pick<AuditRecord, 'action' | 'detail'>)
     case 'tag.moved':
       return ['push'];
     case 'image.deleted':
+    case 'tag.deleted':
+    case 'repository.deleted':
     case 'blob.deleted':
       return ['delete'];
     case 'trust.published': {

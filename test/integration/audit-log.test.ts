@@ -53,6 +53,19 @@ forEachBackend('audit log', (backend) => {
     assert.deepEqual(all.map((r) => r.action), ['image.deleted', 'image.pushed']);
   });
 
+  it('records untags and repository deletes made through /acr/v1', async () => {
+    const registry = backend.registry;
+    const repo = uniqueRepo('audit/acr');
+    await pushImage(registry, repo, { reference: 'v1' });
+    await pushImage(registry, repo, { reference: 'v2' });
+    await expectStatus(await registry.fetch(`/acr/v1/${repo}/_tags/v1`, { method: 'DELETE' }), 202);
+    const untagged = await waitForAudit(registry, { repository: repo, action: 'tag.deleted' }, (r) => r.subject === 'v1');
+    assert.deepEqual([untagged.actor, untagged.detail], ['owner', { tag: 'v1' }]);
+    await expectStatus(await registry.fetch(`/acr/v1/${repo}`, { method: 'DELETE' }), 202);
+    const deleted = await waitForAudit(registry, { repository: repo, action: 'repository.deleted' }, () => true);
+    assert.deepEqual([deleted.actor, deleted.subject, deleted.detail], ['owner', repo, { manifests: 2, tags: 1 }]);
+  });
+
   it('records access changes made through /api, never with a password, and refused requests as request.denied', async () => {
     const registry = backend.registry;
     const { body: reg } = await api(registry, 'GET', '/api/registry');
