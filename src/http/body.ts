@@ -24,14 +24,22 @@ export async function readSmallBody(req: IncomingMessage, limit: number, tooLarg
     req.resume();
     throw new WharfError(tooLarge, `body is ${declared} bytes; the limit is ${limit}`);
   }
+  return collectUpTo(req, limit, () => {
+    req.resume();
+    return new WharfError(tooLarge, `body exceeds the limit of ${limit} bytes`);
+  });
+}
+
+/**
+ * Collects a stream's bytes while they stay within `limit`; past it, throws what `exceeded()`
+ * returns (which also abandons the stream: drain a request, destroy a response).
+ */
+export async function collectUpTo(stream: AsyncIterable<Buffer>, limit: number, exceeded: () => Error): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
+  for await (const chunk of stream) {
     total += chunk.length;
-    if (total > limit) {
-      req.resume();
-      throw new WharfError(tooLarge, `body exceeds the limit of ${limit} bytes`);
-    }
+    if (total > limit) throw exceeded();
     chunks.push(chunk);
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { Agent, request } from 'node:https';
 import { rootCertificates } from 'node:tls';
+import { collectUpTo } from '../http/body.ts';
 import { ImportFailure } from './import-failure.ts';
 
 /** How import sources are reached: TLS always; which CAs are trusted, and for which hosts verification is off. */
@@ -92,17 +93,10 @@ export async function readLimited(res: IncomingMessage, limit: number, what: str
     res.destroy();
     throw new ImportFailure(`${what} is ${declared} bytes; the limit is ${limit}`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      res.destroy();
-      throw new ImportFailure(`${what} exceeds ${limit} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  return collectUpTo(res as AsyncIterable<Buffer>, limit, () => {
+    res.destroy();
+    return new ImportFailure(`${what} exceeds ${limit} bytes`);
+  });
 }
 
 /** The import section of the configuration as SourceTls; fails at start-up when import.caFile cannot be read. */
