@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Credentials } from './registry-login.ts';
 import { run, type RunResult } from './run.ts';
 import { tmpDir } from './tmp.ts';
 import { WHARF_BIN } from './wharf.ts';
@@ -56,4 +57,11 @@ export async function wharfCli(opts: { dockerConfigDir?: string } = {}): Promise
     },
     remove: dir.remove,
   };
+}
+
+/** `wharf login` as the instance's owner, trusting its CA; throws with the CLI's error unless it succeeds. */
+export async function loginAsOwner(cli: WharfCli, wharf: { host: string; caFile?: string; credentials?: Credentials }): Promise<void> {
+  if (!wharf.credentials || !wharf.caFile) throw new Error('loginAsOwner needs an HTTPS Wharf that knows its owner password');
+  const res = await cli.run(['login', wharf.host, '-u', wharf.credentials.username, '-p', wharf.credentials.password, '--ca-file', wharf.caFile]);
+  if (res.code !== 0) throw new Error(`wharf login exited with ${res.code}: ${res.stderr}`);
 }

@@ -6,7 +6,7 @@ import { after, before, it } from 'node:test';
 import { rawSql, waitForAudit } from '../helpers/audit.ts';
 import { forEachBackend } from '../helpers/backends.ts';
 import { pushImage, uniqueRepo } from '../helpers/oci.ts';
-import { wharfCli, type WharfCli } from '../helpers/wharf-cli.ts';
+import { loginAsOwner, wharfCli, type WharfCli } from '../helpers/wharf-cli.ts';
 
 // wharf audit list|verify and wharf webhook create|list|show|ping|list-events|delete: the real CLI
 // against a real Wharf's /api, logged in as the owner, with a real HTTP receiver for the webhook.
@@ -40,9 +40,7 @@ forEachBackend('wharf audit and wharf webhook (real CLI)', (backend) => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     cli = await wharfCli();
-    const registry = backend.registry;
-    const login = await cli.run(['login', registry.host, '-u', 'owner', '-p', registry.credentials!.password, '--ca-file', registry.caFile!]);
-    assert.equal(login.code, 0, login.stderr);
+    await loginAsOwner(cli, backend.registry);
   });
   after(async () => {
     await cli?.remove();

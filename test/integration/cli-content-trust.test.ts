@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { expectTrustError, getRole, initRepo, TRUST_ENABLED_ENV } from '../helpers/trust-api.ts';
-import { wharfCli, type WharfCli } from '../helpers/wharf-cli.ts';
+import { loginAsOwner, wharfCli, type WharfCli } from '../helpers/wharf-cli.ts';
 import { startWharf, type WharfInstance } from '../helpers/wharf.ts';
 
 // wharf config content-trust show|update|reset and wharf repository trust reset: the real CLI
@@ -26,8 +26,7 @@ describe('wharf config content-trust (real CLI against a real Wharf)', { timeout
   before(async () => {
     wharf = await startWharf({ env: TRUST_ENABLED_ENV });
     cli = await wharfCli();
-    const login = await cli.run(['login', wharf.host, '-u', 'owner', '-p', wharf.credentials!.password, '--ca-file', wharf.caFile!]);
-    assert.equal(login.code, 0, login.stderr);
+    await loginAsOwner(cli, wharf);
   });
   after(async () => {
     await cli?.remove();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { caBundle, expectImage, pushMultiPlatform, referrerDigests, type MultiPlatformImage, type Operation } from '../helpers/import-flows.ts';
 import { uniqueRepo } from '../helpers/oci.ts';
-import { wharfCli, type WharfCli } from '../helpers/wharf-cli.ts';
+import { loginAsOwner, wharfCli, type WharfCli } from '../helpers/wharf-cli.ts';
 import { startWharf, TEST_OWNER_PASSWORD, type WharfInstance } from '../helpers/wharf.ts';
 
 const TARGET_OWNER_PASSWORD = 'cli-import-owner-password';
@@ -24,8 +24,7 @@ describe('wharf import (real CLI)', { timeout: 300_000 }, () => {
     bundle = await caBundle([source.caPem!]);
     target = await startWharf({ env: { WHARF_AUTH__ENABLED: 'true', WHARF_AUTH__OWNER_PASSWORD: TARGET_OWNER_PASSWORD, WHARF_IMPORT__CA_FILE: bundle.file } });
     cli = await wharfCli();
-    const login = await cli.run(['login', target.host, '-u', 'owner', '-p', TARGET_OWNER_PASSWORD, '--ca-file', target.caFile!]);
-    assert.equal(login.code, 0, login.stderr);
+    await loginAsOwner(cli, target);
     image = await pushMultiPlatform(source, repo, 'v1', { referrers: 'api' });
   });
   after(async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { wharfCli, type WharfCli } from '../helpers/wharf-cli.ts';
+import { loginAsOwner, wharfCli, type WharfCli } from '../helpers/wharf-cli.ts';
 import { startWharf, type WharfInstance } from '../helpers/wharf.ts';
 
 const OWNER_PASSWORD = 'owner-password-for-cli-tests';
@@ -34,8 +34,7 @@ describe('wharf management commands (real CLI against a real Wharf)', { timeout:
   before(async () => {
     wharf = await startWharf({ env: { WHARF_AUTH__ENABLED: 'true', WHARF_AUTH__OWNER_PASSWORD: OWNER_PASSWORD } });
     cli = await wharfCli();
-    const login = await cli.run(['login', wharf.host, '-u', 'owner', '-p', OWNER_PASSWORD, '--ca-file', wharf.caFile!]);
-    assert.equal(login.code, 0, login.stderr);
+    await loginAsOwner(cli, wharf);
   });
   after(async () => {
     await cli?.remove();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { pushImage, uniqueRepo } from '../helpers/oci.ts';
-import { wharfCli, type WharfCli } from '../helpers/wharf-cli.ts';
+import { loginAsOwner, wharfCli, type WharfCli } from '../helpers/wharf-cli.ts';
 import { startWharf, type WharfInstance } from '../helpers/wharf.ts';
 
 // wharf repository list|show|show-tags|show-manifests|update|untag|delete and wharf manifest
@@ -23,8 +23,7 @@ describe('wharf repository (real CLI against a real Wharf)', { timeout: 300_000 
   before(async () => {
     wharf = await startWharf();
     cli = await wharfCli();
-    const login = await cli.run(['login', wharf.host, '-u', 'owner', '-p', wharf.credentials!.password, '--ca-file', wharf.caFile!]);
-    assert.equal(login.code, 0, login.stderr);
+    await loginAsOwner(cli, wharf);
   });
   after(async () => {
     await cli?.remove();
