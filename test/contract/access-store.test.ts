@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { SYSTEM_SCOPE_MAPS } from '../../src/auth/scope-maps.ts';
 import { NULL_GUID } from '../../src/auth/secrets.ts';
 import { isWharfError } from '../../src/errors/wharf-error.ts';
@@ -14,9 +14,7 @@ import type {
   PasswordCredentialRecord,
   SigningKeyRecord,
 } from '../../src/storage/metadata-store.ts';
-import { openSqlMetadataStore } from '../../src/storage/sql/open.ts';
-import { forEachStore } from '../helpers/metadata-drivers.ts';
-import { createTestDatabase } from '../helpers/postgres.ts';
+import { forEachStore, forTwoPostgresNodes } from '../helpers/metadata-drivers.ts';
 
 const REGISTRY_ID = '/subscriptions/inst/resourceGroups/default/providers/Wharf.ContainerRegistry/registries/myreg';
 const REPO_SCOPE = `${REGISTRY_ID}/repositories/team/*`;
@@ -582,43 +580,30 @@ forEachStore('AccessRecords', (store) => {
   });
 });
 
-describe('access records written from two nodes [postgres]', () => {
-  let database: { url: string; drop(): Promise<void> };
-  let nodeA: MetadataStore;
-  let nodeB: MetadataStore;
-  beforeEach(async () => {
-    database = await createTestDatabase();
-    nodeA = await openSqlMetadataStore(database.url, { dataDir: '/nonexistent' });
-    nodeB = await openSqlMetadataStore(database.url, { dataDir: '/nonexistent' });
-  });
-  afterEach(async () => {
-    await nodeA.close();
-    await nodeB.close();
-    await database.drop();
-  });
+forTwoPostgresNodes('access records written from two nodes', (nodes) => {
 
   it('lets exactly one of two nodes take a login name, whatever the kinds', async () => {
     for (let i = 0; i < 5; i++) {
       const name = `shared-${i}`;
-      const results = await Promise.allSettled([nodeA.access.users.create(user(name)), nodeB.access.tokens.create(token(name))]);
+      const results = await Promise.allSettled([nodes.a.access.users.create(user(name)), nodes.b.access.tokens.create(token(name))]);
       const lost = results.filter((r) => r.status === 'rejected');
       assert.equal(lost.length, 1, JSON.stringify(results));
       assert.ok(isCode('CONFLICT')(lost[0]?.reason), String(lost[0]?.reason));
-      const holder = await nodeA.access.logins.resolve(name);
-      const users = await nodeB.access.users.list();
-      const tokens = await nodeB.access.tokens.list();
+      const holder = await nodes.a.access.logins.resolve(name);
+      const users = await nodes.b.access.users.list();
+      const tokens = await nodes.b.access.tokens.list();
       assert.equal(users.filter((u) => u.userPrincipalName === name).length + tokens.filter((t) => t.name === name).length, 1);
       assert.ok(holder && (holder.kind === 'user' || holder.kind === 'token'));
     }
   });
 
   it('converges on one admin account and one primary signing key', async () => {
-    const accounts = await Promise.all([nodeA, nodeB, nodeA, nodeB].map((n) => n.access.admin.ensure('myreg', async () => sealed())));
+    const accounts = await Promise.all([nodes.a, nodes.b, nodes.a, nodes.b].map((n) => n.access.admin.ensure('myreg', async () => sealed())));
     for (const account of accounts) assert.deepEqual(account, accounts[0]);
-    const keys = await Promise.all([nodeA, nodeB, nodeA, nodeB].map((n) => n.access.signingKeys.primary(async () => signingKey())));
+    const keys = await Promise.all([nodes.a, nodes.b, nodes.a, nodes.b].map((n) => n.access.signingKeys.primary(async () => signingKey())));
     for (const key of keys) assert.deepEqual(key, keys[0]);
-    const rotated = await Promise.all([nodeA.access.signingKeys.rotate(signingKey()), nodeB.access.signingKeys.rotate(signingKey())]);
-    const primaries = (await nodeA.access.signingKeys.list()).filter((k) => k.isPrimary);
+    const rotated = await Promise.all([nodes.a.access.signingKeys.rotate(signingKey()), nodes.b.access.signingKeys.rotate(signingKey())]);
+    const primaries = (await nodes.a.access.signingKeys.list()).filter((k) => k.isPrimary);
     assert.equal(primaries.length, 1);
     assert.ok(rotated.some((k) => k.kid === primaries[0]?.kid));
   });

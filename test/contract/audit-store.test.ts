@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { it } from 'node:test';
 import { GENESIS_HASH, hashAuditRecord, stableJson } from '../../src/events/audit-hash.ts';
 import { verifyAuditChain } from '../../src/events/audit-verify.ts';
 import type { MetadataStore, NewAuditEvent, NewWebhook } from '../../src/storage/metadata-store.ts';
-import { openSqlMetadataStore } from '../../src/storage/sql/open.ts';
-import { forEachStore } from '../helpers/metadata-drivers.ts';
-import { createTestDatabase } from '../helpers/postgres.ts';
+import { forEachStore, forTwoPostgresNodes } from '../helpers/metadata-drivers.ts';
 
 const event = (action: string, extra: Partial<NewAuditEvent> = {}): NewAuditEvent => ({
   action, actor: 'alice', repository: 'team/app', subject: 'sha256:' + 'a'.repeat(64), detail: { tag: 'v1', size: 1234 }, time: 1_700_000_000_000, ...extra,
@@ -124,25 +122,12 @@ forEachStore('WebhookStore', (store) => {
   });
 });
 
-describe('audit appends from two nodes [postgres]', () => {
-  let database: { url: string; drop(): Promise<void> };
-  let nodes: MetadataStore[];
-  beforeEach(async () => {
-    database = await createTestDatabase();
-    nodes = [
-      await openSqlMetadataStore(database.url, { dataDir: '/nonexistent' }),
-      await openSqlMetadataStore(database.url, { dataDir: '/nonexistent' }),
-    ];
-  });
-  afterEach(async () => {
-    for (const node of nodes) await node.close();
-    await database.drop();
-  });
+forTwoPostgresNodes('audit appends from two nodes', (nodes) => {
 
   it('keeps one linear chain when both append concurrently', async () => {
-    const appends = Array.from({ length: 40 }, (_, i) => nodes[i % 2]!.audit.append([event(`test.n${i % 2}`), event('test.pair')]));
+    const appends = Array.from({ length: 40 }, (_, i) => [nodes.a, nodes.b][i % 2]!.audit.append([event(`test.n${i % 2}`), event('test.pair')]));
     await Promise.all(appends);
-    const verdict = await verifyAuditChain(nodes[1]!.audit);
+    const verdict = await verifyAuditChain(nodes.b.audit);
     assert.deepEqual({ isValid: verdict.isValid, records: verdict.records, headSeq: verdict.headSeq }, { isValid: true, records: 80, headSeq: 80 });
   });
 });

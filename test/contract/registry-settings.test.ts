@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { MetadataStore } from '../../src/storage/metadata-store.ts';
-import { openSqlMetadataStore } from '../../src/storage/sql/open.ts';
-import { forEachStore } from '../helpers/metadata-drivers.ts';
-import { createTestDatabase } from '../helpers/postgres.ts';
+import { it } from 'node:test';
+import { forEachStore, forTwoPostgresNodes } from '../helpers/metadata-drivers.ts';
 
 const initial = (extra: { name?: string; anonymousPullEnabled?: boolean } = {}) => ({
   installationId: randomUUID(),
@@ -63,25 +60,12 @@ forEachStore('RegistrySettingsStore', (store) => {
   });
 });
 
-describe('registry settings from two nodes [postgres]', () => {
-  let database: { url: string; drop(): Promise<void> };
-  let nodes: MetadataStore[];
-  beforeEach(async () => {
-    database = await createTestDatabase();
-    nodes = [
-      await openSqlMetadataStore(database.url, { dataDir: '/nonexistent' }),
-      await openSqlMetadataStore(database.url, { dataDir: '/nonexistent' }),
-    ];
-  });
-  afterEach(async () => {
-    for (const node of nodes) await node.close();
-    await database.drop();
-  });
+forTwoPostgresNodes('registry settings from two nodes', (nodes) => {
 
   it('converges on one record, and a change made on one node is read on the other', async () => {
-    const records = await Promise.all([...nodes, ...nodes].map((n) => n.settings.ensure(initial())));
+    const records = await Promise.all([nodes.a, nodes.b, nodes.a, nodes.b].map((n) => n.settings.ensure(initial())));
     for (const record of records) assert.deepEqual(record, records[0]);
-    await nodes[0]!.settings.update({ anonymousPullEnabled: true });
-    assert.equal((await nodes[1]!.settings.get())?.anonymousPullEnabled, true);
+    await nodes.a.settings.update({ anonymousPullEnabled: true });
+    assert.equal((await nodes.b.settings.get())?.anonymousPullEnabled, true);
   });
 });

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, it } from 'node:test';
 import pg from 'pg';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { isWharfError } from '../../src/errors/wharf-error.ts';
-import type { MetadataStore } from '../../src/storage/metadata-store.ts';
-import { openSqlMetadataStore } from '../../src/storage/sql/open.ts';
 import { DEFAULT_CHANGE_RECORDS } from '../../src/storage/sql/trust-docs.ts';
 import type { Gun, NewTrustDoc, ServerKeyRecord, ServerRole, TufRole } from '../../src/trust/types.ts';
-import { forEachStore } from '../helpers/metadata-drivers.ts';
-import { createTestDatabase } from '../helpers/postgres.ts';
+import { forEachStore, forTwoPostgresNodes } from '../helpers/metadata-drivers.ts';
 
 const gun = (name: string): Gun => name as Gun;
 const role = (name: string): TufRole => name as TufRole;
@@ -315,41 +312,32 @@ forEachStore('ServerKeys', (store) => {
   });
 });
 
-describe('trust data written from two nodes [postgres]', () => {
-  let database: { url: string; drop(): Promise<void> };
-  let nodeA: MetadataStore;
-  let nodeB: MetadataStore;
+forTwoPostgresNodes('trust data written from two nodes', (nodes) => {
   let writer: pg.Client;
   beforeEach(async () => {
-    database = await createTestDatabase();
-    nodeA = await openSqlMetadataStore(database.url, { dataDir: '/nonexistent' });
-    nodeB = await openSqlMetadataStore(database.url, { dataDir: '/nonexistent' });
-    writer = new pg.Client({ connectionString: database.url });
+    writer = new pg.Client({ connectionString: nodes.url });
     await writer.connect();
   });
   afterEach(async () => {
     await writer.end();
-    await nodeA.close();
-    await nodeB.close();
-    await database.drop();
   });
 
   it('lets exactly one of two nodes publish a version', async () => {
-    await nodeA.trust.putMany(G, [doc('root', 1), ...publish(1)]);
+    await nodes.a.trust.putMany(G, [doc('root', 1), ...publish(1)]);
     for (let v = 2; v <= 6; v++) {
-      const results = await Promise.allSettled([nodeA.trust.putMany(G, publish(v, 'a')), nodeB.trust.putMany(G, publish(v, 'b'))]);
+      const results = await Promise.allSettled([nodes.a.trust.putMany(G, publish(v, 'a')), nodes.b.trust.putMany(G, publish(v, 'b'))]);
       const won = results.findIndex((r) => r.status === 'fulfilled');
       const lost = results.find((r) => r.status === 'rejected');
       assert.ok(won >= 0 && lost, JSON.stringify(results));
       assert.ok(isCode('TRUST_VERSION')(lost.reason), String(lost.reason));
       const note = won === 0 ? 'a' : 'b';
-      for (const d of publish(v, note)) assert.deepEqual((await nodeB.trust.latest(G, d.role))?.bytes, d.bytes);
+      for (const d of publish(v, note)) assert.deepEqual((await nodes.b.trust.latest(G, d.role))?.bytes, d.bytes);
     }
-    assert.equal((await nodeA.trust.changes({ gun: G, changeId: 0, records: 100 })).length, 6);
+    assert.equal((await nodes.a.trust.changes({ gun: G, changeId: 0, records: 100 })).length, 6);
   });
 
   it('turns a primary key conflict with a writer that bypasses the lock into TRUST_VERSION', async () => {
-    await nodeA.trust.putMany(G, [doc('root', 1), ...publish(1)]);
+    await nodes.a.trust.putMany(G, [doc('root', 1), ...publish(1)]);
     const raced = doc('timestamp', 2, 'raw');
     await writer.query('BEGIN');
     await writer.query('INSERT INTO trust_docs (gun, role, version, sha256, content, created_at) VALUES ($1, $2, $3, $4, $5, $6)', [
@@ -360,7 +348,7 @@ describe('trust data written from two nodes [postgres]', () => {
       raced.bytes,
       Date.now(),
     ]);
-    const put = nodeA.trust.putMany(G, publish(2));
+    const put = nodes.a.trust.putMany(G, publish(2));
     const outcome = put.then(
       () => 'stored',
       (err: unknown) => err,
@@ -374,27 +362,27 @@ describe('trust data written from two nodes [postgres]', () => {
     }
     await writer.query('COMMIT');
     assert.ok(isCode('TRUST_VERSION')(await outcome));
-    assert.equal((await nodeA.trust.latest(G, role('targets')))?.version, 1);
-    assert.equal((await nodeA.trust.latest(G, role('snapshot')))?.version, 1);
-    assert.deepEqual((await nodeA.trust.latest(G, role('timestamp')))?.bytes, raced.bytes);
-    assert.equal((await nodeA.trust.changes({ gun: G, changeId: 0, records: 100 })).length, 1);
+    assert.equal((await nodes.a.trust.latest(G, role('targets')))?.version, 1);
+    assert.equal((await nodes.a.trust.latest(G, role('snapshot')))?.version, 1);
+    assert.deepEqual((await nodes.a.trust.latest(G, role('timestamp')))?.bytes, raced.bytes);
+    assert.equal((await nodes.a.trust.changes({ gun: G, changeId: 0, records: 100 })).length, 1);
   });
 
   it('gives both nodes the same pending key', async () => {
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        (i % 2 ? nodeA : nodeB).serverKeys.pending(G, 'timestamp', async () => keyRecord(G, 'timestamp')),
+        (i % 2 ? nodes.a : nodes.b).serverKeys.pending(G, 'timestamp', async () => keyRecord(G, 'timestamp')),
       ),
     );
     assert.equal(new Set(results.map((k) => k.keyId)).size, 1);
-    assert.equal((await nodeA.serverKeys.list(G, 'timestamp')).length, 1);
+    assert.equal((await nodes.a.serverKeys.list(G, 'timestamp')).length, 1);
   });
 
   it('lets rotations from both nodes land, leaving one pending key', async () => {
-    await nodeA.serverKeys.pending(G, 'snapshot', async () => keyRecord(G, 'snapshot'));
-    const nodes = Array.from({ length: 8 }, (_, i) => (i % 2 ? nodeA : nodeB));
-    await Promise.all(nodes.map((node) => node.serverKeys.rotate(G, 'snapshot', keyRecord(G, 'snapshot'))));
-    const listed = await nodeB.serverKeys.list(G, 'snapshot');
+    await nodes.a.serverKeys.pending(G, 'snapshot', async () => keyRecord(G, 'snapshot'));
+    const rotators = Array.from({ length: 8 }, (_, i) => (i % 2 ? nodes.a : nodes.b));
+    await Promise.all(rotators.map((node) => node.serverKeys.rotate(G, 'snapshot', keyRecord(G, 'snapshot'))));
+    const listed = await nodes.b.serverKeys.list(G, 'snapshot');
     assert.equal(listed.length, 9);
     assert.equal(listed.filter((k) => k.isPending).length, 1);
   });

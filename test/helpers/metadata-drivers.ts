@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe } from 'node:test';
 import type { MetadataStore } from '../../src/storage/metadata-store.ts';
 import { openSqlMetadataStore } from '../../src/storage/sql/open.ts';
@@ -52,4 +53,43 @@ export function forEachStore(name: string, body: (store: MetadataStore) => void)
       body(store);
     });
   }
+}
+
+/** Two Wharf nodes sharing one PostgreSQL database: two stores over it, and its URL for raw clients. */
+export interface PostgresNodes {
+  readonly a: MetadataStore;
+  readonly b: MetadataStore;
+  readonly url: string;
+}
+
+/**
+ * A `[postgres]` describe block whose every test gets a fresh database with two stores opened over
+ * it (two nodes), closed and dropped after the test. `body` gets a stand-in whose fields are the
+ * running test's, so tests declared before any node exists can use it directly.
+ */
+export function forTwoPostgresNodes(name: string, body: (nodes: PostgresNodes) => void): void {
+  describe(`${name} [postgres]`, () => {
+    let current: (PostgresNodes & { drop(): Promise<void> }) | undefined;
+    const running = () => current ?? assert.fail('no PostgreSQL nodes outside a test');
+    beforeEach(async () => {
+      const database = await createTestDatabase();
+      const a = await openSqlMetadataStore(database.url, { dataDir: '/nonexistent' });
+      const b = await openSqlMetadataStore(database.url, { dataDir: '/nonexistent' });
+      current = { a, b, url: database.url, drop: () => database.drop() };
+    });
+    body({
+      get a() { return running().a; },
+      get b() { return running().b; },
+      get url() { return running().url; },
+    });
+    // Registered after the body's hooks so that it runs after them: they may hold connections to the database.
+    afterEach(async () => {
+      const nodes = current;
+      current = undefined;
+      if (!nodes) return;
+      await nodes.a.close();
+      await nodes.b.close();
+      await nodes.drop();
+    });
+  });
 }
