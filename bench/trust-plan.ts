@@ -1,7 +1,11 @@
 import type { NotarySignerKind, NotaryStorage } from './notary-server.ts';
 
-/** Where Wharf keeps its metadata in a pairing: SQLite (its default) or a fresh PostgreSQL database. */
-export type WharfStore = 'sqlite' | 'postgres';
+/**
+ * Where Wharf keeps its metadata in a pairing: SQLite (its default: an fsync per commit, the
+ * durability of notary's MySQL), SQLite without that fsync (sqlite.synchronous=normal) or a fresh
+ * PostgreSQL database.
+ */
+export type WharfStore = 'sqlite' | 'sqlite-normal' | 'postgres';
 
 /** One group of trust rows: Wharf on one store against notary-server on one storage, side by side. */
 export interface TrustPairing {
@@ -13,18 +17,22 @@ export interface TrustPairing {
 /**
  * Default pairings: each product's production setup (Wharf on SQLite; notary-server on MySQL with
  * notary-signer holding its keys in a second MySQL database, as its deployment guide describes),
- * both on PostgreSQL (notary-signer too), notary-server on MySQL with its in-process signer (keys in
+ * the same with Wharf not fsyncing every commit (its faster, less durable setting), both on PostgreSQL (notary-signer too), notary-server on MySQL with its in-process signer (keys in
  * memory, so lost on restart), and its memory store with that signer (for testing, by its authors),
  * the last two kept so that the faster setups of the reference stay visible.
  */
 const PAIRINGS: Record<string, TrustPairing> = {
   'sqlite-mysql': { wharf: 'sqlite', notary: 'mysql', notarySigner: 'signer' },
+  'sqlitenormal-mysql': { wharf: 'sqlite-normal', notary: 'mysql', notarySigner: 'signer' },
   'postgres-postgres': { wharf: 'postgres', notary: 'postgres', notarySigner: 'signer' },
   'sqlite-mysql-local': { wharf: 'sqlite', notary: 'mysql', notarySigner: 'local' },
   'sqlite-memory': { wharf: 'sqlite', notary: 'memory', notarySigner: 'local' },
 };
 
-const STORE_NAMES: Record<WharfStore | NotaryStorage, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL', mysql: 'MySQL', memory: 'memory' };
+const STORE_NAMES: Record<WharfStore | NotaryStorage, string> = {
+  sqlite: 'SQLite',
+  'sqlite-normal': 'SQLite (no fsync per commit)',
+  postgres: 'PostgreSQL', mysql: 'MySQL', memory: 'memory' };
 
 /** e.g. "Wharf SQLite vs notary MySQL + signer": the bracket of a pairing's rows. */
 export const pairingLabel = (p: TrustPairing) =>
@@ -33,7 +41,7 @@ export const pairingLabel = (p: TrustPairing) =>
 /** How much work each trust figure does; BENCH_QUICK=1 shrinks it for a smoke run. */
 export interface TrustPlan {
   readonly isQuick: boolean;
-  /** Run in this order; BENCH_TRUST_PAIRS=sqlite-mysql,postgres-postgres,sqlite-mysql-local,sqlite-memory (the default) picks. */
+  /** Run in this order; BENCH_TRUST_PAIRS=sqlite-mysql,sqlitenormal-mysql,postgres-postgres,sqlite-mysql-local,sqlite-memory (the default) picks. */
   readonly pairings: readonly TrustPairing[];
   /** Untimed inits and adds per server before the first figure (JIT, connection pools, SQLite pages). */
   readonly warmup: number;

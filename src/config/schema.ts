@@ -16,6 +16,16 @@ export const ConfigSchema = Type.Object(
       default: 'sqlite',
       description: "metadata store: 'sqlite' (file in the data directory), 'sqlite:<path>' or a postgres:// URL",
     }),
+    sqlite: Type.Object(
+      {
+        synchronous: Type.Enum(['full', 'normal'], {
+          default: 'full',
+          description:
+            "'full' fsyncs every commit, so an acknowledged push, tag move or trust publish survives power loss (as PostgreSQL and MySQL by default); 'normal' skips that fsync: faster writes, and an OS crash or power loss may undo the last commits (never corrupting the database)",
+        }),
+      },
+      section,
+    ),
     tls: Type.Object(
       {
         enabled: Type.Boolean({ default: true, description: 'serve HTTPS; false serves plain HTTP' }),

@@ -13,7 +13,7 @@ export interface Stores {
 
 /** Opens the configured drivers; fails fast on bad settings or unreachable databases. */
 export async function openStores(config: Config): Promise<Stores> {
-  const metadata = await openSqlMetadataStore(config.metadata, { dataDir: config.data });
+  const metadata = await openSqlMetadataStore(config.metadata, { dataDir: config.data, sqliteSynchronous: config.sqlite.synchronous });
   try {
     const blobs = await FsBlobStore.open(join(config.data, 'storage'));
     await blobs.cleanLeftovers();

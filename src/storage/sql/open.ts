@@ -18,11 +18,14 @@ const SQLITE_BUSY_TIMEOUT_MS = 5_000;
  * 'sqlite::memory:', or 'postgres://…' / 'postgresql://…'. Throws UNAVAILABLE when the database
  * cannot be opened or reached, and a plain Error for an unsupported url (a configuration mistake).
  */
-export async function openSqlMetadataStore(url: string, opts: { dataDir: string }): Promise<MetadataStore> {
+export async function openSqlMetadataStore(
+  url: string,
+  opts: { dataDir: string; sqliteSynchronous?: SqliteSynchronous },
+): Promise<MetadataStore> {
   let db: Kysely<Database> | undefined;
   try {
     const kind: SqlKind = isPostgresUrl(url) ? 'postgres' : 'sqlite';
-    db = kind === 'postgres' ? await openPostgres(url) : openSqlite(sqlitePath(url, opts.dataDir));
+    db = kind === 'postgres' ? await openPostgres(url) : openSqlite(sqlitePath(url, opts.dataDir), opts.sqliteSynchronous ?? 'full');
     await migrateToLatest(db, kind);
     return sqlMetadataStore(db, kind);
   } catch (err) {
@@ -45,16 +48,19 @@ function sqlitePath(url: string, dataDir: string): string {
   return path === ':memory:' ? path : resolve(path);
 }
 
-function openSqlite(path: string): Kysely<Database> {
+/** 'full' fsyncs every commit; 'normal' does not (WAL checkpoints still fsync). */
+export type SqliteSynchronous = 'normal' | 'full';
+
+/** The SQLite database at `path` (':memory:' too) with Wharf's connection settings. */
+export function openSqlite(path: string, synchronous: SqliteSynchronous): Kysely<Database> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const database = new SqliteDatabase(path);
   try {
-    // WAL with synchronous=NORMAL: a committed transaction is in the WAL file before COMMIT
-    // returns, so it survives a crash or kill -9 of the process; only an OS crash or power loss
-    // may lose the last transactions (never corrupting the database). That is the trade we
-    // accept for not fsyncing on every commit; use PostgreSQL where that matters.
+    // WAL: a committed transaction is in the WAL file before COMMIT returns, so it survives a
+    // crash or kill -9 of the process. FULL (the default) also fsyncs the WAL on every commit, so
+    // it survives power loss too; NORMAL leaves that to checkpoints and may lose the last commits.
     database.pragma('journal_mode = WAL');
-    database.pragma('synchronous = NORMAL');
+    database.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     database.pragma('foreign_keys = ON');
   } catch (err) {
