@@ -70,7 +70,7 @@ export async function serve(config: Config): Promise<void> {
       service: new AcrService({
         metadata: stores.metadata,
         manifests,
-        signedTags: async (repo) => (await trust.signedTags.forRepo(repo)).tags,
+        signedTags: (repo) => trust.signedTags.forRepo(repo),
         deleteTrustData: (repo) => trust.admin.reset(repo, true),
       }),
       loginServer: (req) => login.of(req),

@@ -5,11 +5,19 @@ import type { RepoName, Tag } from '../oci/names.ts';
 import type {
   AttributeTarget, ChangeableAttributes, DetailPage, ManifestDetail, MetadataStore, Page, RepositoryDetail, TagDetail,
 } from '../storage/metadata-store.ts';
+import type { SignedTags } from '../trust/signed-targets.ts';
 
-/** A tag as /acr/v1 shows it: `signed` iff valid trust data signs its current digest (spec 5.3 last bullet). */
+/**
+ * A tag as /acr/v1 shows it: `signed` iff valid trust data signs its current digest (spec 5.3 last
+ * bullet), and then who signed it as `docker trust inspect` names them (else none).
+ */
 export interface SignedTagDetail extends TagDetail {
   signed: boolean;
+  signers: readonly string[];
 }
+
+/** What the listings need of S(r): tag → signed digest, and tag → its signers. */
+export type SignedTagsView = Pick<SignedTags, 'tags' | 'signers'>;
 
 export interface RepositoryView extends RepositoryDetail {
   signedTagCount: number;
@@ -19,13 +27,13 @@ export interface AcrServiceDeps {
   metadata: MetadataStore;
   /** Untag and repository delete go through it: lock checks and its caches. */
   manifests: ManifestService;
-  /** S(r): tag → the digest the repository's verified trust data signs (SignedTagsCache); absent: nothing is signed. */
-  signedTags?: (repo: RepoName) => Promise<ReadonlyMap<string, Digest>>;
+  /** S(r): tag → the digest the repository's verified trust data signs, and its signers (SignedTagsCache); absent: nothing is signed. */
+  signedTags?: (repo: RepoName) => Promise<SignedTagsView>;
   /** Deletes the repository's trust data under every host name (ContentTrustAdmin.reset). */
   deleteTrustData?: (repo: RepoName) => Promise<boolean>;
 }
 
-const NOTHING_SIGNED: ReadonlyMap<string, Digest> = new Map();
+const NOTHING_SIGNED: SignedTagsView = { tags: new Map(), signers: new Map() };
 
 /** The /acr/v1 metadata API without HTTP: details, attribute changes, untag, repository delete. */
 export class AcrService {
@@ -43,10 +51,10 @@ export class AcrService {
     const detail = known(await this.#d.metadata.attributes.repository(repo), repo);
     const signed = await this.#signed(repo);
     let signedTagCount = 0;
-    if (signed.size > 0) {
+    if (signed.tags.size > 0) {
       // Only tags that are signed at all can count; their current digests come from one page query.
       const tags = await this.#d.metadata.attributes.tags(repo, { limit: Number.MAX_SAFE_INTEGER, order: 'name' });
-      signedTagCount = (tags ?? []).filter((t) => signed.get(t.name) === t.digest).length;
+      signedTagCount = (tags ?? []).filter((t) => signed.tags.get(t.name) === t.digest).length;
     }
     return { ...detail, signedTagCount };
   }
@@ -54,13 +62,13 @@ export class AcrService {
   async tags(repo: RepoName, page: DetailPage): Promise<SignedTagDetail[]> {
     const tags = known(await this.#d.metadata.attributes.tags(repo, page), repo);
     const signed = await this.#signed(repo);
-    return tags.map((t) => ({ ...t, signed: signed.get(t.name) === t.digest }));
+    return tags.map((t) => withSigned(t, signed));
   }
 
   async tag(repo: RepoName, tag: Tag): Promise<SignedTagDetail> {
     const detail = await this.#d.metadata.attributes.tag(repo, tag);
     if (!detail) throw await this.#absent(repo, 'MANIFEST_UNKNOWN', { tag });
-    return { ...detail, signed: (await this.#signed(repo)).get(tag) === detail.digest };
+    return withSigned(detail, await this.#signed(repo));
   }
 
   async manifests(repo: RepoName, page: DetailPage): Promise<ManifestDetail[]> {
@@ -92,7 +100,7 @@ export class AcrService {
     return { manifestsDeleted: deleted.manifests, tagsDeleted: deleted.tags };
   }
 
-  async #signed(repo: RepoName): Promise<ReadonlyMap<string, Digest>> {
+  async #signed(repo: RepoName): Promise<SignedTagsView> {
     return this.#d.signedTags ? this.#d.signedTags(repo) : NOTHING_SIGNED;
   }
 
@@ -101,6 +109,11 @@ export class AcrService {
     if (!(await this.#d.metadata.repositories.exists(repo))) return new WharfError('NAME_UNKNOWN', undefined, { detail: { name: repo } });
     return new WharfError(code, undefined, { detail });
   }
+}
+
+function withSigned(t: TagDetail, view: SignedTagsView): SignedTagDetail {
+  const signed = view.tags.get(t.name) === t.digest;
+  return { ...t, signed, signers: (signed && view.signers.get(t.name)) || [] };
 }
 
 function known<T>(value: T | undefined, repo: RepoName): T {

@@ -3,7 +3,7 @@ import type { RepositoryView, SignedTagDetail } from './acr-service.ts';
 
 /**
  * ACR's /acr/v1 JSON, field for field, so that ACR SDKs and scripts read it unchanged; Wharf adds
- * `sizeBytes` and `signedTagCount` to a repository and `subject`/`artifactType` to referrers.
+ * `sizeBytes` and `signedTagCount` to a repository, `signers` to a tag and `subject`/`artifactType` to referrers.
  */
 
 /** ACR's time format: RFC 3339 UTC with seven fractional digits (Wharf keeps milliseconds). */
@@ -36,6 +36,7 @@ export function tagJson(t: SignedTagDetail): Record<string, unknown> {
     createdTime: acrTime(t.createdAt),
     lastUpdateTime: acrTime(t.updatedAt),
     signed: t.signed,
+    signers: t.signers,
     changeableAttributes: attributesJson(t.attributes),
   };
 }

@@ -1,6 +1,6 @@
 import { isWharfError } from '../errors/wharf-error.ts';
 import type { TrustDocs } from '../storage/metadata-store.ts';
-import { NO_SIGNED_TAGS, verifySignedTags, type SignedTags } from './signed-targets.ts';
+import { listedDelegations, NO_SIGNED_TAGS, verifySignedTags, type SignedTags } from './signed-targets.ts';
 import type { Gun, TrustDoc, TufRole } from './types.ts';
 
 /** What the cache reads: a role's current file as clients get it (timestamp re-signed when due). */
@@ -19,7 +19,7 @@ export interface SignedTagsCacheOptions {
   recheckMs: number;
 }
 
-/** A repository's verified signed tags, with the timestamp they were verified under. */
+/** A repository's verified signed tags (and their signers, for listings), with the timestamp they were verified under. */
 export interface RepoSignedTags extends SignedTags {
   readonly gun: Gun | undefined;
   /** Changes whenever the verified trust data does (new timestamp, other GUN): keys derived caches. */
@@ -34,8 +34,9 @@ interface Entry {
 const MAX_ENTRIES = 10_000;
 
 /**
- * S(r) per repository (spec 5.3), verified in full (root, thresholds, hashes, delegation, expiry)
- * and cached until the GUN's trust data changes: a publish or deletion through this process
+ * S(r) per repository (spec 5.3), verified in full (root, thresholds, hashes, delegations, expiry),
+ * with each signed tag's signers for the listings (computed in the same pass, so serving, which
+ * reads only `tags`, pays nothing for them per request), and cached until the GUN's trust data changes: a publish or deletion through this process
  * invalidates at once, other nodes' writes are seen within `recheckMs`, and an answer is never used
  * past the earliest expiry it relied on.
  */
@@ -107,8 +108,15 @@ export class SignedTagsCache {
       const [root, snapshot, targets, releases] = await Promise.all([
         read('root'), read('snapshot'), read('targets'), read('targets/releases').catch(absentAsUndefined),
       ]);
+      // Other delegations only name signers; a repository without them costs no further read.
+      const names = listedDelegations(snapshot.bytes);
+      const delegations = new Map<string, Buffer>();
+      if (names.length > 0) {
+        const docs = await Promise.all(names.map((name) => read(name).catch(absentAsUndefined)));
+        names.forEach((name, i) => docs[i] && delegations.set(name, docs[i].bytes));
+      }
       const signed = verifySignedTags({
-        root: root.bytes, timestamp: timestamp.bytes, snapshot: snapshot.bytes, targets: targets.bytes, releases: releases?.bytes,
+        root: root.bytes, timestamp: timestamp.bytes, snapshot: snapshot.bytes, targets: targets.bytes, releases: releases?.bytes, delegations,
       }, Date.now());
       return { ...signed, gun, version: versionOf({ gun, timestamp }) };
     } catch (err) {
