@@ -5,6 +5,7 @@ import type { IdentityResolver, Principal } from '../auth/identity.ts';
 import type { TokenService } from '../auth/token-service.ts';
 import { WharfError } from '../errors/wharf-error.ts';
 import type { AccessRecords } from '../storage/metadata-store.ts';
+import { setRefusedPrincipal } from './context.ts';
 
 /** Who calls the management API: a user or a service principal (never the admin account or a scoped token). */
 export interface Caller {
@@ -59,13 +60,14 @@ export async function authenticateCaller(req: FastifyRequest, deps: CallerDeps):
       ? { credential: 'refresh_token', reason: result.reason, principal: claimedSubject(credentials.token) }
       : { credential: 'password', reason: result.reason, principal: credentials.username });
   }
-  return callerOf(result.principal);
+  return callerOf(result.principal, req);
 }
 
-function callerOf(principal: Principal): Caller {
+function callerOf(principal: Principal, req: FastifyRequest): Caller {
   if (principal.kind === 'user' || principal.kind === 'servicePrincipal') {
     return { kind: principal.kind, objectId: principal.id, name: principal.name };
   }
+  setRefusedPrincipal(req, { name: principal.name });
   const what = principal.kind === 'admin' ? 'the admin account' : 'a scoped token';
   throw new WharfError('DENIED', `${what} can only push and pull (data plane); sign in as a user or service principal to manage the registry`);
 }
@@ -80,5 +82,7 @@ async function callerOfSubject(subject: string, access: AccessRecords, req: Fast
     req.log.info({ reason: 'disabled' }, 'management credentials refused');
     throw unauthorized('the credentials were not accepted');
   }
+  // The admin account's or a scoped token's access token: the denial names who it was.
+  setRefusedPrincipal(req, { id: subject });
   throw new WharfError('DENIED', 'only users and service principals may manage the registry');
 }

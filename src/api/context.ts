@@ -34,6 +34,22 @@ export function setCaller(req: FastifyRequest, caller: Caller): void {
   callers.set(req, caller);
 }
 
+/**
+ * Who authenticated but may not manage the registry (the admin account, a scoped token): a name,
+ * or an access token's subject (resolved to its name when recorded). Only the audit log reads it.
+ */
+export type RefusedPrincipal = { readonly name: string } | { readonly id: string };
+
+const refused = new WeakMap<FastifyRequest, RefusedPrincipal>();
+
+export function setRefusedPrincipal(req: FastifyRequest, principal: RefusedPrincipal): void {
+  refused.set(req, principal);
+}
+
+export function refusedPrincipalOf(req: FastifyRequest): RefusedPrincipal | undefined {
+  return refused.get(req);
+}
+
 /** The authenticated caller (the plugin's onRequest hook runs before every handler but openapi.json). */
 export function callerOf(req: FastifyRequest): Caller {
   const caller = callers.get(req);

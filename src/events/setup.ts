@@ -36,13 +36,18 @@ export function setupEvents(opts: { metadata: MetadataStore; vault: KeyVault; lo
   };
 }
 
-/** A /v2 or trust request refused for lack of rights (auth-events.ts), as `request.denied`. */
+/**
+ * A /v2 or trust request refused for lack of rights (auth-events.ts), as `request.denied`. Trust
+ * requests are authorized on the GUN (`host:port/repository`): the record names the repository,
+ * as every other record of it does, and keeps the GUN in its detail.
+ */
 function denialEvent(req: FastifyRequest, denial: AuthDenial) {
-  const repository = /^repository:(\S+)$/.exec(denial.resource)?.[1] ?? '';
+  const name = /^repository:(\S+)$/.exec(denial.resource)?.[1] ?? '';
+  const gun = req.ociRoute === 'trust' && name.includes('/') ? name : undefined;
   return {
     action: 'request.denied',
     actor: { id: denial.principal },
-    repository,
-    detail: { method: req.method, action: denial.action, resource: denial.resource, source: req.ip },
+    repository: gun === undefined ? name : gun.slice(gun.indexOf('/') + 1),
+    detail: { method: req.method, action: denial.action, resource: denial.resource, source: req.ip, ...(gun === undefined ? {} : { gun }) },
   };
 }

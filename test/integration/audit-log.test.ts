@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { it } from 'node:test';
-import { as, basic } from '../helpers/auth-fixtures.ts';
+import { as, basic, tokenFor } from '../helpers/auth-fixtures.ts';
 import { auditList, rawSql, waitForAudit, type AuditRecordJson } from '../helpers/audit.ts';
 import { forEachBackend } from '../helpers/backends.ts';
 import { expectStatus, pushBlob, pushImage, randomBlob, uniqueRepo } from '../helpers/oci.ts';
@@ -90,6 +90,47 @@ forEachBackend('audit log', (backend) => {
     await as(registry, asUser).fetch(`/v2/${repo}/blobs/uploads/`, { method: 'POST' });
     const denial = await waitForAudit(registry, { action: 'request.denied', actor: name }, (r) => r.repository === repo);
     assert.match(denial.detail.action, /push/);
+    assert.equal(denial.detail.gun, undefined, 'only trust requests name a GUN');
+
+    // Trust API: authorized on the GUN, recorded under the repository (wharf audit list --repository finds it), the GUN in detail.
+    const trustRepo = uniqueRepo('audit/trust-denied');
+    const gun = `${registry.host}/${trustRepo}`;
+    const trustDenied = await as(registry, asUser).fetch(`/v2/${gun}/_trust/tuf/`, { method: 'DELETE' });
+    assert.equal(trustDenied.status, 401, await trustDenied.text());
+    const trustDenial = await waitForAudit(registry, { action: 'request.denied', repository: trustRepo }, () => true);
+    assert.deepEqual([trustDenial.actor, trustDenial.repository, trustDenial.detail.gun, trustDenial.detail.resource, trustDenial.detail.method],
+      [name, trustRepo, gun, `repository:${gun}`, 'DELETE']);
+    assert.deepEqual(await auditList(registry, { action: 'request.denied', repository: gun }), [], 'no record names the GUN as its repository');
+  });
+
+  it('names the admin account and scoped tokens refused by /api in request.denied, with passwords and with access tokens', async () => {
+    const registry = backend.registry;
+    assert.equal((await api(registry, 'PATCH', '/api/registry', { adminUserEnabled: true })).status, 200);
+    const { body: creds } = await api(registry, 'GET', '/api/registry/credentials');
+    const tokenName = `audit-token-${backend.backend}`;
+    const token = await api(registry, 'POST', '/api/tokens', { name: tokenName, scopeMap: '_repositories_admin' });
+    assert.equal(token.status, 201, JSON.stringify(token.body));
+    try {
+      const admin = basic(creds.username, creds.passwords[0].value);
+      const scoped = basic(tokenName, token.body.credentials.passwords[0].value);
+      const repo = uniqueRepo('audit/api-denied');
+      const cases = [
+        { who: creds.username, auth: admin, route: '/api/registry' },
+        { who: tokenName, auth: scoped, route: '/api/tokens' },
+        { who: creds.username, auth: `Bearer ${await tokenFor(registry, admin, [`repository:${repo}:pull`])}`, route: '/api/users' },
+        { who: tokenName, auth: `Bearer ${await tokenFor(registry, scoped, [`repository:${repo}:pull`])}`, route: '/api/scopeMaps' },
+      ];
+      for (const { auth, route } of cases) assert.equal((await api(registry, 'GET', route, undefined, auth)).status, 403, route);
+      for (const { who, route } of cases) {
+        const denied = await waitForAudit(registry, { action: 'request.denied', actor: who }, (r) => r.detail.route === route);
+        assert.deepEqual([denied.actor, denied.detail.method], [who, 'GET']);
+      }
+    } finally {
+      assert.equal((await api(registry, 'DELETE', `/api/tokens/${tokenName}`)).status, 204);
+      assert.equal((await api(registry, 'PATCH', '/api/registry', { adminUserEnabled: false })).status, 200);
+    }
+    // Recorded after the answer: wait for it, so that the next test's chain head is not still moving.
+    await waitForAudit(registry, { action: 'registry.updated' }, (r) => r.detail.adminUserEnabled === false);
   });
 
   it('verifies the chain, and fails verification when a record is edited or removed in the database', async () => {

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { EventRecorder, RegistryEvent } from '../../events/recorder.ts';
-import { callerOf } from '../context.ts';
+import type { Actor, EventRecorder, RegistryEvent } from '../../events/recorder.ts';
+import { callerOf, refusedPrincipalOf } from '../context.ts';
 
 type Json = Record<string, unknown>;
 interface Described {
@@ -99,11 +99,14 @@ export function recordApiChange(events: EventRecorder, req: FastifyRequest, repl
   events.record(event);
 }
 
-/** The authenticated caller, if authentication got that far. */
-function callerName(req: FastifyRequest): { name: string } | undefined {
+/**
+ * The authenticated caller, if authentication got that far; for the admin account and scoped
+ * tokens, which authenticate but are refused (caller.ts), who they were.
+ */
+function callerName(req: FastifyRequest): Actor {
   try {
     return { name: callerOf(req).name };
   } catch {
-    return undefined;
+    return refusedPrincipalOf(req);
   }
 }
