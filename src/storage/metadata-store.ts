@@ -40,7 +40,7 @@ export interface Page {
 }
 
 export interface RepositoryIndex {
-  /** Repository names in ascending byte order. */
+  /** Repository names in ascending byte order, without those whose listEnabled is off (ACR's catalog). */
   list(page: Page): Promise<string[]>;
   /** A repository exists from its first blob link or manifest on; deleting its content does not remove it. */
   exists(repo: RepoName): Promise<boolean>;
@@ -115,7 +115,10 @@ export interface ManifestIndex {
 
 export interface TagIndex {
   resolve(repo: RepoName, tag: Tag): Promise<Digest | undefined>;
-  /** Tags in ascending byte order; undefined when the repository does not exist. */
+  /**
+   * Tags in ascending byte order, without those whose listEnabled is off or whose manifest's is (the
+   * page is filled from the tags after them); undefined when the repository does not exist.
+   */
   list(repo: RepoName, page: Page): Promise<string[] | undefined>;
   /** Removes the tag (the manifest stays); false when absent. */
   delete(repo: RepoName, tag: Tag): Promise<boolean>;
@@ -167,6 +170,8 @@ export interface DetailPage {
   last?: string;
   limit: number;
   order: 'name' | 'timeDesc' | 'timeAsc';
+  /** Leave out what listEnabled hides: tags with it off or on a manifest with it off; manifests with it off. */
+  listedOnly?: boolean;
 }
 
 /** What an attribute change applies to. */
@@ -177,6 +182,9 @@ export type AttributeTarget =
 
 /** A repository, tag or manifest with writeEnabled or deleteEnabled off. */
 export type Lock = AttributeTarget & { writeEnabled: boolean; deleteEnabled: boolean };
+
+/** A repository, tag or manifest with readEnabled or listEnabled off. */
+export type Restriction = AttributeTarget & { readEnabled: boolean; listEnabled: boolean };
 
 /**
  * The /acr/v1 view of repositories: details with counts and sizes computed by the database (a
@@ -197,6 +205,12 @@ export interface AttributeIndex {
    * repository. One statement; empty when nothing is locked.
    */
   locks(repo: RepoName, on: { tag?: Tag; digests?: readonly Digest[]; tagsOf?: readonly Digest[]; all?: boolean }): Promise<Lock[]>;
+  /**
+   * Every repository, tag and manifest of the registry with readEnabled or listEnabled off, in no
+   * particular order. One statement whose cost follows the number of such rows (partial indexes),
+   * so that every node can reload it each second.
+   */
+  restricted(): Promise<Restriction[]>;
   /**
    * Deletes the repository with its manifests, tags and blob links in one transaction; undefined
    * when it did not exist. Blob bytes stay until garbage collection; upload sessions expire.

@@ -146,6 +146,78 @@ forEachStore('AttributeIndex', (store) => {
     assert.deepEqual(await store.attributes.locks(repo('other'), { all: true }), []);
   });
 
+  it('reports every read-locked or list-hidden repository, tag and manifest of the registry, and nothing else', async () => {
+    const r = repo('team/app');
+    const other = repo('other');
+    const one = await push(r, 'one', [], { tag: tag('v1') });
+    const two = await push(r, 'two', [], { tag: tag('v2') });
+    await push(other, 'one', [], { tag: tag('v1') });
+    assert.deepEqual(await store.attributes.restricted(), []);
+    // Write and delete locks are not restrictions.
+    await store.attributes.update({ kind: 'repository', repo: other }, { writeEnabled: false, deleteEnabled: false });
+    assert.deepEqual(await store.attributes.restricted(), []);
+    await store.attributes.update({ kind: 'repository', repo: r }, { readEnabled: false });
+    await store.attributes.update({ kind: 'repository', repo: other }, { listEnabled: false });
+    await store.attributes.update({ kind: 'tag', repo: r, tag: tag('v1') }, { readEnabled: false, listEnabled: false });
+    await store.attributes.update({ kind: 'tag', repo: other, tag: tag('v1') }, { listEnabled: false });
+    await store.attributes.update({ kind: 'manifest', repo: r, digest: one.digest }, { listEnabled: false });
+    await store.attributes.update({ kind: 'manifest', repo: r, digest: two.digest }, { readEnabled: false });
+    const key = (x: { kind: string; repo: string }) => JSON.stringify(x);
+    assert.deepEqual((await store.attributes.restricted()).map(key).sort(), [
+      { kind: 'repository', repo: r, readEnabled: false, listEnabled: true },
+      { kind: 'repository', repo: other, readEnabled: true, listEnabled: false },
+      { kind: 'tag', repo: r, tag: 'v1', readEnabled: false, listEnabled: false },
+      { kind: 'tag', repo: other, tag: 'v1', readEnabled: true, listEnabled: false },
+      { kind: 'manifest', repo: r, digest: one.digest, readEnabled: true, listEnabled: false },
+      { kind: 'manifest', repo: r, digest: two.digest, readEnabled: false, listEnabled: true },
+    ].map(key).sort());
+    await store.attributes.update({ kind: 'repository', repo: r }, { readEnabled: true });
+    await store.attributes.update({ kind: 'manifest', repo: r, digest: one.digest }, { listEnabled: true });
+    assert.equal(await store.tags.delete(other, tag('v1')), true);
+    assert.deepEqual((await store.attributes.restricted()).map(key).sort(), [
+      { kind: 'repository', repo: other, readEnabled: true, listEnabled: false },
+      { kind: 'tag', repo: r, tag: 'v1', readEnabled: false, listEnabled: false },
+      { kind: 'manifest', repo: r, digest: two.digest, readEnabled: false, listEnabled: true },
+    ].map(key).sort());
+  });
+
+  it('leaves list-hidden tags (also of list-hidden manifests) and repositories out of the lists, and pages over what is left', async () => {
+    const r = repo('app');
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const pushed = new Map<string, Digest>();
+    for (const name of names) pushed.set(name, (await push(r, name, [], { tag: tag(name) })).digest);
+    await store.manifests.put({ ...(await manifestInput(r, 'c', [])), tag: tag('c2') });
+    await store.attributes.update({ kind: 'tag', repo: r, tag: tag('b') }, { listEnabled: false });
+    await store.attributes.update({ kind: 'manifest', repo: r, digest: pushed.get('c')! }, { listEnabled: false });
+    // Other attributes off do not hide.
+    await store.attributes.update({ kind: 'tag', repo: r, tag: tag('d') }, { readEnabled: false, writeEnabled: false, deleteEnabled: false });
+    const visible = ['a', 'd', 'e', 'f'];
+    assert.deepEqual(await store.tags.list(r, { limit: 100 }), visible);
+    assert.deepEqual(await store.tags.list(r, { limit: 2 }), ['a', 'd']);
+    assert.deepEqual(await store.tags.list(r, { limit: 2, last: 'a' }), ['d', 'e']);
+    assert.deepEqual(await store.tags.list(r, { limit: 2, last: 'e' }), ['f']);
+    const listed = { order: 'name' as const, listedOnly: true };
+    assert.deepEqual((await store.attributes.tags(r, { limit: 100, ...listed }))?.map((t) => t.name), visible);
+    assert.deepEqual((await store.attributes.tags(r, { limit: 2, last: 'a', ...listed }))?.map((t) => t.name), ['d', 'e']);
+    assert.deepEqual((await store.attributes.tags(r, { limit: 100, order: 'timeDesc', listedOnly: true }))?.map((t) => t.name).sort(), visible);
+    assert.deepEqual((await store.attributes.tags(r, { limit: 100, order: 'name' }))?.map((t) => t.name), [...names, 'c2'].sort());
+    const manifests = [...pushed.entries()].filter(([name]) => name !== 'c').map(([, digest]) => digest).sort();
+    assert.deepEqual((await store.attributes.manifests(r, { limit: 100, ...listed }))?.map((m) => m.digest), manifests);
+    assert.deepEqual((await store.attributes.manifests(r, { limit: 2, last: manifests[0], ...listed }))?.map((m) => m.digest), manifests.slice(1, 3));
+    assert.equal((await store.attributes.manifests(r, { limit: 100, order: 'name' }))?.length, names.length);
+    // Everything hidden: an empty list, not an unknown repository.
+    for (const name of visible) await store.attributes.update({ kind: 'tag', repo: r, tag: tag(name) }, { listEnabled: false });
+    assert.deepEqual(await store.tags.list(r, { limit: 100 }), []);
+    assert.deepEqual(await store.attributes.tags(r, { limit: 100, ...listed }), []);
+
+    for (const name of ['x/1', 'x/2', 'x/3', 'x/4']) await push(repo(name), 'm', []);
+    await store.attributes.update({ kind: 'repository', repo: repo('x/2') }, { listEnabled: false });
+    await store.attributes.update({ kind: 'repository', repo: repo('x/3') }, { readEnabled: false });
+    assert.deepEqual(await store.repositories.list({ limit: 100, last: 'x/' }), ['x/1', 'x/3', 'x/4']);
+    assert.deepEqual(await store.repositories.list({ limit: 2, last: 'x/1' }), ['x/3', 'x/4']);
+    assert.equal(await store.repositories.exists(repo('x/2')), true);
+  });
+
   it('deletes a repository with its manifests, tags and blob links; other repositories keep theirs', async () => {
     const r = repo('app');
     const other = repo('other');

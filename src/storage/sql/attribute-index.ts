@@ -2,8 +2,9 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Digest } from '../../oci/digest.ts';
 import type { RepoName, Tag } from '../../oci/names.ts';
 import type {
-  AttributeIndex, AttributeTarget, ChangeableAttributes, DetailPage, Lock, ManifestDetail, RepositoryDetail, TagDetail,
+  AttributeIndex, AttributeTarget, ChangeableAttributes, DetailPage, Lock, ManifestDetail, RepositoryDetail, Restriction, TagDetail,
 } from '../metadata-store.ts';
+import { listedTags } from './tag-index.ts';
 import type { Database, SqlContext } from './schema.ts';
 
 type FlagValue = boolean | number;
@@ -67,6 +68,7 @@ export function attributeIndex(ctx: SqlContext): AttributeIndex {
 
     async tags(repo: RepoName, page: DetailPage): Promise<TagDetail[] | undefined> {
       const rows = await tagQuery(db, repo)
+        .$if(page.listedOnly === true, listedTags(repo))
         .$if(page.order === 'name' && page.last !== undefined, (qb) => qb.where('tag', '>', page.last ?? ''))
         .$if(page.order === 'name', (qb) => qb.orderBy('tag'))
         .$if(page.order !== 'name', (qb) => qb.orderBy('updated_at', page.order === 'timeAsc' ? 'asc' : 'desc').orderBy('tag'))
@@ -83,6 +85,7 @@ export function attributeIndex(ctx: SqlContext): AttributeIndex {
 
     async manifests(repo: RepoName, page: DetailPage): Promise<ManifestDetail[] | undefined> {
       const rows = await manifestQuery(db, repo)
+        .$if(page.listedOnly === true, (qb) => qb.where(sql<boolean>`list_enabled`))
         .$if(page.order === 'name' && page.last !== undefined, (qb) => qb.where('digest', '>', page.last ?? ''))
         .$if(page.order === 'name', (qb) => qb.orderBy('digest'))
         .$if(page.order !== 'name', (qb) => qb.orderBy('created_at', page.order === 'timeAsc' ? 'asc' : 'desc').orderBy('digest'))
@@ -112,6 +115,8 @@ export function attributeIndex(ctx: SqlContext): AttributeIndex {
     },
 
     locks: (repo, on) => locks(db, repo, on),
+
+    restricted: () => restricted(db),
 
     async deleteRepository(repo: RepoName): Promise<{ manifests: Digest[]; tags: Tag[] } | undefined> {
       return db.transaction().execute(async (trx) => {
@@ -235,4 +240,31 @@ async function locks(
     else out.push({ kind: 'manifest', repo, digest: row.ref as Digest, ...flags });
   }
   return out;
+}
+
+/**
+ * One UNION ALL whose parts each read a partial index of migration 008 (the tags and manifests parts
+ * are split so that each has the index's condition; the second leaves out rows the first returned).
+ */
+async function restricted(db: Kysely<Database>): Promise<Restriction[]> {
+  const flags = ['read_enabled', 'list_enabled'] as const;
+  const readLocked = sql<boolean>`not read_enabled`;
+  const listHiddenOnly = sql<boolean>`not list_enabled and read_enabled`;
+  const tagRows = db.selectFrom('tags').select([sql<string>`'tag'`.as('kind'), 'repo', 'tag as ref', ...flags]);
+  const manifestRows = db.selectFrom('manifests').select([sql<string>`'manifest'`.as('kind'), 'repo', 'digest as ref', ...flags]);
+  const rows = await db.selectFrom('repositories')
+    .select([sql<string>`'repository'`.as('kind'), 'name as repo', sql<string>`''`.as('ref'), ...flags])
+    .where(sql<boolean>`not read_enabled or not list_enabled`)
+    .unionAll(tagRows.where(readLocked))
+    .unionAll(tagRows.where(listHiddenOnly))
+    .unionAll(manifestRows.where(readLocked))
+    .unionAll(manifestRows.where(listHiddenOnly))
+    .execute();
+  return rows.map((row) => {
+    const repo = row.repo as RepoName;
+    const flagsOf = { readEnabled: Boolean(row.read_enabled), listEnabled: Boolean(row.list_enabled) };
+    if (row.kind === 'repository') return { kind: 'repository', repo, ...flagsOf };
+    if (row.kind === 'tag') return { kind: 'tag', repo, tag: row.ref as Tag, ...flagsOf };
+    return { kind: 'manifest', repo, digest: row.ref as Digest, ...flagsOf };
+  });
 }

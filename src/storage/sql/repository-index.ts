@@ -1,8 +1,9 @@
+import { sql } from 'kysely';
 import type { RepoName } from '../../oci/names.ts';
 import type { Page, RepositoryIndex } from '../metadata-store.ts';
 import type { SqlContext } from './schema.ts';
 
-/** Repository names, one row each, created by the first blob link or manifest. */
+/** Repository names, one row each, created by the first blob link or manifest; listEnabled off hides one from the list. */
 export function repositoryIndex({ db }: SqlContext): RepositoryIndex {
   return {
     async list(page: Page): Promise<string[]> {
@@ -10,6 +11,7 @@ export function repositoryIndex({ db }: SqlContext): RepositoryIndex {
       const rows = await db
         .selectFrom('repositories')
         .select('name')
+        .where(sql<boolean>`list_enabled`)
         .$if(last !== undefined, (qb) => qb.where('name', '>', last ?? ''))
         .orderBy('name')
         .limit(page.limit)

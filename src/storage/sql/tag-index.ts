@@ -1,9 +1,21 @@
-import { sql } from 'kysely';
+import { sql, type SelectQueryBuilder } from 'kysely';
 import type { Digest } from '../../oci/digest.ts';
 import type { RepoName, Tag } from '../../oci/names.ts';
 import type { Page, TagIndex } from '../metadata-store.ts';
 import { preparedQuery } from './prepared.ts';
-import type { SqlContext } from './schema.ts';
+import type { Database, SqlContext } from './schema.ts';
+
+/**
+ * Leaves out what listEnabled hides from tag listings: a tag with it off, or pointing at a manifest
+ * with it off. Uncorrelated subqueries over migration 008's partial indexes: while nothing is hidden
+ * the tags' index alone answers, and reading a manifest row (its bytes) per tag is never needed.
+ */
+export function listedTags(repo: RepoName) {
+  return <O>(qb: SelectQueryBuilder<Database, 'tags', O>): SelectQueryBuilder<Database, 'tags', O> => qb.where(sql<boolean>`(
+    tags.tag not in (select h.tag from tags h where h.repo = ${repo} and not h.list_enabled)
+    and (not exists (select 1 from manifests h where h.repo = ${repo} and not h.list_enabled)
+      or tags.digest not in (select h.digest from manifests h where h.repo = ${repo} and not h.list_enabled)))`);
+}
 
 /** Tags; each points at a manifest of its repository (the foreign key cascades on manifest delete). */
 export function tagIndex({ db, kind }: SqlContext): TagIndex {
@@ -22,6 +34,7 @@ export function tagIndex({ db, kind }: SqlContext): TagIndex {
         .selectFrom('tags')
         .select('tag')
         .where('repo', '=', repo)
+        .$call(listedTags(repo))
         .$if(last !== undefined, (qb) => qb.where('tag', '>', last ?? ''))
         .orderBy('tag')
         .limit(page.limit)
