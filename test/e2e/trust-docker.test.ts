@@ -259,6 +259,15 @@ describe('docker CLI 28 with DOCKER_CONTENT_TRUST=1', { timeout: 170_000 }, () =
     const info = await inspect(owner, 'app');
     assert.ok(signersOf(info, 'v1').includes('alice'), JSON.stringify(info.SignedTags));
     assert.ok(signersOf(info, 'v2').includes('bob'), JSON.stringify(info.SignedTags));
+    if (target.kind === 'wharf') {
+      // wharf repository show-tags --detail (/acr/v1) names the same signers for every tag it shows signed
+      // (v1 is not: an unsigned push moved it).
+      const res = await target.fetchRegistry('/acr/v1/e2e/app/_tags');
+      assert.equal(res.status, 200);
+      const tags = ((await res.json()) as { tags: Array<{ name: string; signed: boolean; signers: string[] }> }).tags.filter((t) => t.signed);
+      assert.deepEqual(tags.find((t) => t.name === 'v2')?.signers, ['bob'], JSON.stringify(tags));
+      for (const t of tags) assert.deepEqual(t.signers, [...signersOf(info, t.name)].sort(), `${t.name}: ${JSON.stringify(info.SignedTags)}`);
+    }
     const pull = await alice.must(['pull', ref('app', 'v1')]);
     assert.match(pull.stdout, new RegExp(`@${signedDigest('app', 'v1')}`));
   });

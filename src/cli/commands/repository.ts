@@ -61,6 +61,18 @@ function unwrap(json: unknown): unknown {
 }
 
 /**
+ * The automatic table (a column per scalar) plus the signers of a tag, comma-joined, which as a
+ * list it would leave out; anything else (names, repositories, manifests) as it is.
+ */
+function tagTable(result: unknown): unknown {
+  if (!Array.isArray(result)) return tagTable([result]);
+  return result.map((t: unknown) => {
+    const tag = t as { signers?: unknown };
+    return typeof t === 'object' && t !== null && Array.isArray(tag.signers) ? { ...tag, signers: tag.signers.join(', ') } : t;
+  });
+}
+
+/**
  * `wharf repository list|show|show-tags|show-manifests|update|untag|delete` (az acr repository) and
  * `wharf manifest list-metadata` (az acr manifest), over ACR's /acr/v1 metadata API.
  */
@@ -83,8 +95,9 @@ export function registerRepositoryCommands(program: Command): void {
 
   clientCommand<ImageOptions>(repository, {
     name: 'show',
-    description: 'show a repository (counts, size, last update, signed tags, attributes), or with --image a tag or manifest',
+    description: 'show a repository (counts, size, last update, signed tags, attributes), or with --image a tag (with its signers) or manifest',
     registryFlag,
+    tableTransformer: tagTable,
     examples: ['wharf repository show --repository team/app', 'wharf repository show --image team/app:v1', 'wharf repository show --repository team/app --query sizeBytes -o tsv'],
     configure: (cmd) => cmd.option('--repository <repo>', 'the repository').option('--image <image>', 'repo:tag or repo@digest'),
     run: async (ctx) => unwrap((await client(ctx).call('GET', pathOf(targetOf(ctx.opts)))).json),
@@ -92,8 +105,9 @@ export function registerRepositoryCommands(program: Command): void {
 
   clientCommand<ListOptions & { repository: string }>(repository, {
     name: 'show-tags',
-    description: 'list the tags of a repository; --detail shows digests, times, signed status and attributes',
+    description: 'list the tags of a repository; --detail shows digests, times, signed status, signers and attributes',
     registryFlag,
+    tableTransformer: tagTable,
     examples: ['wharf repository show-tags --repository team/app', 'wharf repository show-tags --repository team/app --detail --orderby time_desc --top 5', "wharf repository show-tags --repository team/app --detail --query \"[?signed].name\" -o tsv"],
     configure: (cmd) => listOptions(cmd.requiredOption('--repository <repo>', 'the repository').option('--detail', 'tag objects instead of names')),
     run: async (ctx) => {
