@@ -716,6 +716,9 @@ export interface WebhookRecord {
 
 export type NewWebhook = Omit<WebhookRecord, 'createdAt' | 'updatedAt'>;
 
+/** The fields a webhook update sets; absent ones stay. `sealedHeaders: null` removes the custom headers. */
+export type WebhookChange = Partial<Pick<WebhookRecord, 'uri' | 'actions' | 'scope' | 'status' | 'sealedSecret'>> & { sealedHeaders?: Buffer | null };
+
 export interface NewWebhookDelivery {
   webhook: string;
   /** CloudEvents id. */
@@ -753,6 +756,8 @@ export interface WebhookStore {
   get(name: string): Promise<WebhookRecord | undefined>;
   /** Every webhook, by name. */
   list(): Promise<WebhookRecord[]>;
+  /** Sets the given fields (name case-insensitive), in one statement; undefined when absent. */
+  update(name: string, change: WebhookChange): Promise<WebhookRecord | undefined>;
   /** Deletes it and its deliveries; false when absent. */
   delete(name: string): Promise<boolean>;
   /** Queues a delivery outside an audit append (ping); due at once. */

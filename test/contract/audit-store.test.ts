@@ -99,6 +99,20 @@ forEachStore('WebhookStore', (store) => {
     assert.deepEqual(await store.webhooks.deliveries('zebra01', 10), []);
   });
 
+  it('updates only the fields given, case-insensitively, removes the headers with null, and answers undefined for an absent webhook', async () => {
+    const made = await store.webhooks.create(hook('Patch01', { scope: 'team/*', sealedHeaders: Buffer.from('h') }));
+    await store.webhooks.enqueue({ webhook: 'patch01', eventId: 'e1', eventType: 'io.wharf.ping', payload: '{}' });
+    const changed = await store.webhooks.update('PATCH01', { uri: 'https://other.example/h', actions: ['delete', 'sign'], status: 'disabled' });
+    assert.deepEqual({ ...changed, updatedAt: 0 }, { ...made, uri: 'https://other.example/h', actions: ['delete', 'sign'], status: 'disabled', updatedAt: 0 });
+    assert.ok(changed!.updatedAt >= made.updatedAt);
+    const again = await store.webhooks.update('patch01', { scope: '', sealedSecret: Buffer.from('new'), sealedHeaders: null });
+    assert.deepEqual([again!.scope, again!.sealedSecret, again!.sealedHeaders, again!.uri], ['', Buffer.from('new'), undefined, 'https://other.example/h']);
+    assert.deepEqual(await store.webhooks.get('patch01'), again);
+    assert.equal((await store.webhooks.deliveries('patch01', 10)).length, 1, 'its deliveries stay');
+    assert.equal(await store.webhooks.update('nosuch01', { status: 'enabled' }), undefined);
+    assert.equal(await store.webhooks.get('nosuch01'), undefined);
+  });
+
   it('claims a due delivery once until its lease ends, and settles attempts in order', async () => {
     await store.webhooks.create(hook('claims01'));
     const queued = await store.webhooks.enqueue({ webhook: 'claims01', eventId: 'e1', eventType: 'io.wharf.ping', payload: '{"a":1}' });

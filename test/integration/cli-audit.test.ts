@@ -8,7 +8,7 @@ import { forEachBackend } from '../helpers/backends.ts';
 import { pushImage, uniqueRepo } from '../helpers/oci.ts';
 import { loginAsOwner, wharfCli, type WharfCli } from '../helpers/wharf-cli.ts';
 
-// wharf audit list|verify and wharf webhook create|list|show|ping|list-events|delete: the real CLI
+// wharf audit list|verify and wharf webhook create|update|list|show|ping|list-events|delete: the real CLI
 // against a real Wharf's /api, logged in as the owner, with a real HTTP receiver for the webhook.
 forEachBackend('wharf audit and wharf webhook (real CLI)', (backend) => {
   let cli: WharfCli;
@@ -47,7 +47,7 @@ forEachBackend('wharf audit and wharf webhook (real CLI)', (backend) => {
     await new Promise((resolve) => receiver?.close(resolve));
   });
 
-  it('webhook create prints the secret once; list, show, ping, list-events and delete work as az acr webhook', async () => {
+  it('webhook create prints the secret once; list, show, update, ping, list-events and delete work as az acr webhook', async () => {
     const created = await json('webhook', 'create', '-n', 'cliwebhook1', '--uri', receiverUrl, '--actions', 'push', 'delete', '--scope', 'it/*', '--headers', 'X-One=1', 'X-Two=a=b');
     assert.match(created.secret, /.{20,}/);
     assert.deepEqual([created.name, created.actions, created.scope, created.customHeaders, created.status], ['cliwebhook1', ['push', 'delete'], 'it/*', ['X-One', 'X-Two'], 'enabled']);
@@ -69,6 +69,22 @@ forEachBackend('wharf audit and wharf webhook (real CLI)', (backend) => {
     assert.deepEqual(events.map((e) => [e.eventType, e.status, e.statusCode]), [['io.wharf.image.pushed', 'delivered', 204], ['io.wharf.ping', 'delivered', 204]]);
     assert.ok(bodies.some((b) => JSON.parse(b).data?.repository === repo));
     assert.match(await ok('webhook', 'list-events', '-n', 'cliwebhook1', '--top', '1', '-o', 'table'), /^ID\s+EVENT\s+STATUS\s+CODE\s+ATTEMPTS\s+CREATED\n-[- ]+\n.*io\.wharf\.image\.pushed\s+delivered\s+204\s+1/);
+
+    // update: only the options given change; "" clears the scope and the headers; a new secret is printed once.
+    const updated = await json('webhook', 'update', '-n', 'cliwebhook1', '--status', 'disabled', '--scope', '', '--headers', '', '--actions', 'delete');
+    assert.deepEqual([updated.status, updated.scope, updated.customHeaders, updated.actions, updated.serviceUri, updated.secret], ['disabled', '', [], ['delete'], receiverUrl, undefined]);
+    const secret = await ok('webhook', 'update', '-n', 'cliwebhook1', '--regenerate-secret', '--uri', `${receiverUrl}2`, '--query', 'secret', '-o', 'tsv');
+    assert.match(secret, /^.{20,}\n$/);
+    assert.equal(secret.includes(created.secret), false);
+    assert.match(await ok('webhook', 'update', '-n', 'cliwebhook1', '--status', 'enabled', '--headers', 'X-Three=3', '-o', 'table'), /cliwebhook1\s+enabled\s+delete\s+\S+2\n/);
+    const settled = await json('webhook', 'show', '-n', 'cliwebhook1');
+    await fails(2, 'webhook', 'update', '-n', 'cliwebhook1');
+    await fails(2, 'webhook', 'update', '-n', 'cliwebhook1', '--status', 'paused');
+    await fails(2, 'webhook', 'update', '-n', 'cliwebhook1', '--headers', 'novalue');
+    assert.match((await fails(3, 'webhook', 'update', '-n', 'nosuchhook1', '--status', 'enabled')).stderr, /NotFound/);
+    assert.match((await fails(1, 'webhook', 'update', '-n', 'cliwebhook1', '--uri', 'ftp://x/y', '--status', 'disabled')).stderr, /InvalidRequest/);
+    assert.deepEqual(await json('webhook', 'show', '-n', 'cliwebhook1'), settled, 'refused updates change nothing');
+    assert.deepEqual([settled.serviceUri, settled.customHeaders, settled.status], [`${receiverUrl}2`, ['X-Three'], 'enabled']);
 
     assert.equal(await ok('webhook', 'delete', '-n', 'cliwebhook1', '--yes'), '');
     assert.match((await fails(3, 'webhook', 'show', '-n', 'cliwebhook1')).stderr, /NotFound/);

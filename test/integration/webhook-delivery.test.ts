@@ -3,10 +3,13 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, it } from 'node:test';
-import { forEachBackend } from '../helpers/backends.ts';
+import { after, before, describe, it } from 'node:test';
+import { auditList, waitForAudit } from '../helpers/audit.ts';
+import { forEachBackend, METADATA_BACKENDS } from '../helpers/backends.ts';
 import { pushImage, uniqueRepo } from '../helpers/oci.ts';
-import type { WharfInstance } from '../helpers/wharf.ts';
+import { createTestDatabase } from '../helpers/postgres.ts';
+import { tmpDir } from '../helpers/tmp.ts';
+import { startWharf, type WharfInstance } from '../helpers/wharf.ts';
 
 interface Received {
   path: string;
@@ -21,7 +24,8 @@ class Receiver {
   #server: Server | undefined;
   url = '';
 
-  async start(): Promise<void> {
+  /** Listens on `port` (default: a free one), e.g. again on the port a webhook already points at. */
+  async start(port = 0): Promise<void> {
     this.#server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -33,7 +37,7 @@ class Receiver {
         res.writeHead(left > 0 ? 500 : 200).end(left > 0 ? 'not yet' : 'ok');
       });
     });
-    await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.#server!.listen(port, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.#server!.address() as AddressInfo).port}`;
   }
 
@@ -46,8 +50,10 @@ class Receiver {
   }
 }
 
-async function api(wharf: WharfInstance, method: string, path: string, body?: unknown) {
-  const res = await wharf.fetch(path, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+async function api(wharf: WharfInstance, method: string, path: string, body?: unknown, auth?: string) {
+  const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+  if (auth) headers.authorization = auth;
+  const res = await wharf.fetch(path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   const text = await res.text();
   return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
 }
@@ -140,6 +146,8 @@ forEachBackend('webhooks', (backend) => {
     assert.equal((await api(registry, 'POST', '/api/webhooks', { name: 'badaction', uri: receiver.url, actions: ['pull'] })).status, 400);
     assert.equal((await api(registry, 'POST', '/api/webhooks', { name: 'baduri1', uri: 'ftp://x/y', actions: ['push'] })).status, 400);
     assert.equal((await api(registry, 'POST', '/api/webhooks', { name: 'badscope', uri: receiver.url, actions: ['push'], scope: 'a*b' })).status, 400);
+    assert.equal((await api(registry, 'POST', '/api/webhooks', { name: 'badheader', uri: receiver.url, actions: ['push'], headers: { 'no spaces': 'x' } })).status, 400);
+    assert.equal((await api(registry, 'GET', '/api/webhooks/badheader')).status, 404);
     const ping = await api(registry, 'POST', `/api/webhooks/${name}/ping`);
     assert.equal(ping.status, 202);
     assert.equal(ping.body.eventType, 'io.wharf.ping');
@@ -164,4 +172,140 @@ forEachBackend('webhooks', (backend) => {
     assert.equal((await api(registry, 'DELETE', `/api/webhooks/${name}`)).status, 404);
     assert.equal((await api(registry, 'GET', `/api/webhooks/${name}/deliveries`)).status, 404);
   });
+
+  it('PATCH /api/webhooks/<name> changes only the fields sent, regenerates the secret on request, and refuses bad input leaving the webhook as it was', async () => {
+    const registry = backend.registry;
+    const name = `upd${backend.backend}`;
+    const first = `/upd-first-${backend.backend}`;
+    const second = `/upd-second-${backend.backend}`;
+    const created = await api(registry, 'POST', '/api/webhooks', { name, uri: receiver.url + first, actions: ['delete'], scope: 'it/upd/*', headers: { 'X-Old': 'old-value' } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const original = (await api(registry, 'GET', `/api/webhooks/${name}`)).body;
+
+    const outsider = `webhook-outsider-${backend.backend}@example.com`;
+    assert.equal((await api(registry, 'POST', '/api/users', { userPrincipalName: outsider, password: 'Outsider-Passw0rd-1' })).status, 201);
+    const refusals: [unknown, number, string][] = [
+      [{ uri: 'ftp://x/y' }, 400, 'InvalidRequest'],
+      [{ uri: 'http://user:pw@example.com/' }, 400, 'InvalidRequest'],
+      [{ scope: 'a*b' }, 400, 'InvalidRequest'],
+      [{ actions: ['pull'] }, 400, 'InvalidRequest'],
+      [{ actions: [] }, 400, 'InvalidRequest'],
+      [{ status: 'paused' }, 400, 'InvalidRequest'],
+      [{ headers: { 'bad header': 'x' } }, 400, 'InvalidRequest'],
+      [{ regenerateSecret: 'yes' }, 400, 'InvalidRequest'],
+      [{ name: 'renamed1' }, 400, 'InvalidRequest'],
+      // Valid fields with one bad one: nothing is written.
+      [{ uri: receiver.url + second, scope: 'a*b' }, 400, 'InvalidRequest'],
+    ];
+    for (const [body, status, code] of refusals) {
+      const res = await api(registry, 'PATCH', `/api/webhooks/${name}`, body);
+      assert.deepEqual([res.status, res.body?.error?.code, typeof res.body?.error?.message], [status, code, 'string'], JSON.stringify({ body, answer: res.body }));
+    }
+    const unknown = await api(registry, 'PATCH', '/api/webhooks/nosuchhook', { status: 'disabled' });
+    assert.deepEqual([unknown.status, unknown.body.error.code], [404, 'NotFound']);
+    const forbidden = await api(registry, 'PATCH', `/api/webhooks/${name}`, { status: 'disabled' }, `Basic ${Buffer.from(`${outsider}:Outsider-Passw0rd-1`).toString('base64')}`);
+    assert.deepEqual([forbidden.status, forbidden.body.error.code], [403, 'AuthorizationFailed']);
+    assert.deepEqual((await api(registry, 'GET', `/api/webhooks/${name}`)).body, original, 'refused updates change nothing');
+
+    // A partial update: the scope stays; uri, actions and headers change; the secret stays.
+    const updated = await api(registry, 'PATCH', `/api/webhooks/${name.toUpperCase()}`, { uri: receiver.url + second, actions: ['push'], headers: { 'X-New': 'new-value' } });
+    assert.equal(updated.status, 200, JSON.stringify(updated.body));
+    assert.deepEqual({ ...updated.body }, { ...original, serviceUri: receiver.url + second, actions: ['push'], customHeaders: ['X-New'] });
+    const repo = uniqueRepo('upd/app');
+    await pushImage(registry, repo, { reference: 'v1' });
+    const pushed = await until('the push at the new uri', async () => receiver.at(second)[0]);
+    assert.equal(JSON.parse(pushed.body).data.repository, repo);
+    assert.equal(pushed.headers['x-new'], 'new-value');
+    assert.equal(pushed.headers['x-old'], undefined);
+    assert.equal(pushed.headers['x-wharf-signature-256'], sign(created.body.secret, pushed.body), 'the secret is unchanged');
+    assert.equal(receiver.at(first).length, 0);
+
+    // A new secret, shown once; the scope cleared; the headers removed.
+    const rotated = await api(registry, 'PATCH', `/api/webhooks/${name}`, { regenerateSecret: true, scope: '', headers: {} });
+    assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+    assert.match(rotated.body.secret, /.{20,}/);
+    assert.notEqual(rotated.body.secret, created.body.secret);
+    assert.deepEqual([rotated.body.scope, rotated.body.customHeaders], ['', []]);
+    assert.equal((await api(registry, 'GET', `/api/webhooks/${name}`)).body.secret, undefined);
+    await api(registry, 'POST', `/api/webhooks/${name}/ping`);
+    const pinged = await until('the ping', async () => receiver.at(second).find((r) => JSON.parse(r.body).type === 'io.wharf.ping'));
+    assert.equal(pinged.headers['x-wharf-signature-256'], sign(rotated.body.secret, pinged.body), 'signed with the new secret');
+    assert.equal(pinged.headers['x-new'], undefined);
+
+    // Disabled: a delivery queued now fails at its attempt instead of being sent.
+    assert.equal((await api(registry, 'PATCH', `/api/webhooks/${name}`, { status: 'disabled' })).body.status, 'disabled');
+    const sentBefore = receiver.at(second).length;
+    const queued = await api(registry, 'POST', `/api/webhooks/${name}/ping`);
+    const failed = await until('the disabled ping settled', async () => {
+      const log = (await api(registry, 'GET', `/api/webhooks/${name}/deliveries`)).body as { id: number; status: string; attempts: { error?: string }[] }[];
+      const entry = log.find((d) => d.id === queued.body.id);
+      return entry?.status === 'failed' ? entry : undefined;
+    });
+    assert.equal(failed.attempts[0]!.error, 'the webhook is disabled');
+    assert.equal(receiver.at(second).length, sentBefore);
+
+    await waitForAudit(registry, { action: 'webhook.updated' }, (r) => r.subject === name && r.detail.status === 'disabled');
+    const records = await auditList(registry, { action: 'webhook.updated' });
+    const mine = records.filter((r) => r.subject === name).reverse();
+    assert.deepEqual(mine.map((r) => [r.actor, r.detail]), [
+      ['owner', { uri: receiver.url + second, actions: ['push'], headers: ['X-New'] }],
+      ['owner', { regenerateSecret: true, scope: '', headers: [] }],
+      ['owner', { status: 'disabled' }],
+    ], 'one record per update, none for the refused ones');
+    assert.ok(!JSON.stringify(mine).includes('new-value') && !JSON.stringify(mine).includes(rotated.body.secret), 'no header value or secret is recorded');
+  });
 });
+
+// The outbox across a restart: a delivery pending retry when Wharf stops goes out after it starts
+// again on the same data (and database), exactly once, signed, with the attempts of both runs logged.
+for (const backend of METADATA_BACKENDS) {
+  describe(`webhooks across a restart [${backend}]`, () => {
+    it('sends a delivery that was pending retry at shutdown once the receiver is up, exactly once, with a valid signature', async (t) => {
+      const data = await tmpDir('wharf-webhook-restart-');
+      const database = backend === 'postgres' ? await createTestDatabase() : undefined;
+      const options = { dataDir: data.path, ...(database ? { metadata: database.url } : {}) };
+      const receiver = new Receiver();
+      let wharf = await startWharf(options);
+      t.after(async () => {
+        await wharf.stop();
+        await receiver.stop();
+        await database?.drop();
+        await data.remove();
+      });
+      const port = await closedPort();
+      const path = '/restart';
+      const created = await api(wharf, 'POST', '/api/webhooks', { name: 'restart1', uri: `http://127.0.0.1:${port}${path}`, actions: ['push'] });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const repo = uniqueRepo('restart/app');
+      await pushImage(wharf, repo, { reference: 'v1' });
+      const pending = await until('a refused first attempt', async () => {
+        const d = (await api(wharf, 'GET', '/api/webhooks/restart1/deliveries')).body[0];
+        return d?.attempts.length > 0 ? d : undefined;
+      });
+      assert.deepEqual([pending.status, pending.attempts[0].error], ['pending', 'ECONNREFUSED']);
+
+      await wharf.stop();
+      const stoppedAt = Date.now();
+      wharf = await startWharf({ ...options, port: wharf.port });
+      await receiver.start(port);
+      const got = await until('the delivery after the restart', async () => receiver.at(path)[0]);
+      const event = JSON.parse(got.body);
+      assert.deepEqual([event.type, event.data.repository], ['io.wharf.image.pushed', repo]);
+      assert.equal(got.headers['x-wharf-signature-256'], sign(created.body.secret, got.body));
+      assert.equal(got.body, pending.payload, 'the queued bytes, unchanged');
+
+      const log = await until('the delivery marked delivered', async () => {
+        const body = (await api(wharf, 'GET', '/api/webhooks/restart1/deliveries')).body;
+        return body[0]?.status === 'delivered' ? body : undefined;
+      });
+      assert.equal(log.length, 1);
+      const attempts = log[0].attempts as { time: string; statusCode?: number; error?: string }[];
+      assert.ok(attempts.length >= 2, JSON.stringify(attempts));
+      assert.deepEqual(attempts.map((a) => a.statusCode ?? a.error), [...attempts.slice(0, -1).map(() => 'ECONNREFUSED'), 200]);
+      assert.ok(Date.parse(attempts[0]!.time) < stoppedAt, 'the first attempt was made before the restart');
+      assert.ok(Date.parse(attempts.at(-1)!.time) > stoppedAt, 'the delivery after it');
+      await sleep(1500);
+      assert.equal(receiver.at(path).length, 1, 'delivered exactly once');
+    });
+  });
+}

@@ -58,6 +58,11 @@ const CHANGES: Record<string, Describe> = {
   'POST /api/tokens/:token/credentials/generate': (p, b) => ({ action: 'token.credentials.generated', subject: str(p.token), detail: pick(b, ['passwords', 'expiry']) }),
   'DELETE /api/tokens/:token/credentials/:password': (p) => ({ action: 'token.credentials.deleted', subject: str(p.token), detail: pick(p, ['password']) }),
   'POST /api/webhooks': (_p, b) => ({ action: 'webhook.created', subject: str(b.name), detail: { ...pick(b, ['uri', 'actions', 'scope', 'status']), headers: Object.keys((b.headers as Json | undefined) ?? {}) } }),
+  'PATCH /api/webhooks/:webhook': (p, b, a) => ({
+    action: 'webhook.updated',
+    subject: str(a.name) || str(p.webhook),
+    detail: { ...pick(b, ['uri', 'actions', 'scope', 'status', 'regenerateSecret']), ...(b.headers === undefined ? {} : { headers: Object.keys(b.headers as Json) }) },
+  }),
   'DELETE /api/webhooks/:webhook': (p) => ({ action: 'webhook.deleted', subject: str(p.webhook) }),
 };
 

@@ -4,7 +4,7 @@ import type { AuditApiDeps } from '../audit/deps.ts';
 import { callerOf, type ApiApp, type ApiContext } from '../context.ts';
 import { armTime, RESOURCE_GROUP } from '../resource-ids.ts';
 import { errors, NoContent } from '../schemas.ts';
-import { DeliveriesQuery, Delivery, Webhook, WebhookCreate, WebhookParams } from './schemas.ts';
+import { DeliveriesQuery, Delivery, Webhook, WebhookCreate, WebhookParams, WebhookUpdate } from './schemas.ts';
 import { webhookHeadersAad } from '../../events/webhook-events.ts';
 import { WebhookService } from './service.ts';
 
@@ -51,6 +51,16 @@ export async function webhookRoutes(app: ApiApp, { ctx, audit }: { ctx: ApiConte
   }, async (req) => {
     const webhook = await service.get(callerOf(req), req.params.webhook);
     return presentWebhook(webhook, ctx, headerNames(webhook));
+  });
+
+  app.patch('/webhooks/:webhook', {
+    schema: {
+      operationId: 'webhooks_update', summary: 'Change the uri, actions, scope, status or custom headers, or regenerate the secret (shown once)', tags,
+      params: WebhookParams, body: WebhookUpdate, response: { 200: Webhook, ...errors(400, 404) },
+    },
+  }, async (req) => {
+    const { webhook, secret } = await service.update(callerOf(req), req.params.webhook, req.body);
+    return presentWebhook(webhook, ctx, headerNames(webhook), secret);
   });
 
   app.delete('/webhooks/:webhook', {

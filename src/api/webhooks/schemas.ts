@@ -14,20 +14,42 @@ export const Webhook = Type.Object({
   provisioningState: Type.Literal('Succeeded'),
   resourceGroup: Type.String(),
   scope: Type.String(),
-  secret: Type.Optional(Type.String({ description: 'the HMAC-SHA256 key, only in the create answer' })),
+  secret: Type.Optional(Type.String({ description: 'the HMAC-SHA256 key, only in the create answer and in an update that regenerates it' })),
   serviceUri: Type.String(),
   status: Type.Enum(['enabled', 'disabled']),
   type: Type.Literal('Wharf.ContainerRegistry/registries/webhooks'),
 });
 
+const Uri = Type.String({ minLength: 1, maxLength: 2048, description: 'http(s) URL the events are POSTed to' });
+const Actions = Type.Array(Type.Enum([...WEBHOOK_ACTIONS]), { minItems: 1, uniqueItems: true });
+const Scope = Type.String({ maxLength: 256, description: "repository, prefix/* or *; '' or absent: every event" });
+const Status = Type.Enum(['enabled', 'disabled']);
+// Names outside the pattern are refused too (a record schema alone would let them through as unlisted properties).
+const headers = (description: string) => Type.Record(
+  Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]{1,100}$' }), Type.String({ maxLength: 4096 }), { additionalProperties: false, description },
+);
+
 export const WebhookCreate = Type.Object(
   {
     name: Name,
-    uri: Type.String({ minLength: 1, maxLength: 2048, description: 'http(s) URL the events are POSTed to' }),
-    actions: Type.Array(Type.Enum([...WEBHOOK_ACTIONS]), { minItems: 1, uniqueItems: true }),
-    scope: Type.Optional(Type.String({ maxLength: 256, description: "repository, prefix/* or *; '' or absent: every event" })),
-    status: Type.Optional(Type.Enum(['enabled', 'disabled'])),
-    headers: Type.Optional(Type.Record(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]{1,100}$' }), Type.String({ maxLength: 4096 }), { description: 'custom headers sent with every delivery (sealed at rest)' })),
+    uri: Uri,
+    actions: Actions,
+    scope: Type.Optional(Scope),
+    status: Type.Optional(Status),
+    headers: Type.Optional(headers('custom headers sent with every delivery (sealed at rest)')),
+  },
+  { additionalProperties: false },
+);
+
+/** `wharf webhook update` (az acr webhook update): only the fields sent change. */
+export const WebhookUpdate = Type.Object(
+  {
+    uri: Type.Optional(Uri),
+    actions: Type.Optional(Actions),
+    scope: Type.Optional(Scope),
+    status: Type.Optional(Status),
+    headers: Type.Optional(headers('replaces every custom header (sealed at rest); {} removes them')),
+    regenerateSecret: Type.Optional(Type.Boolean({ description: 'a new HMAC secret, shown once in this answer; the old one stops signing at once' })),
   },
   { additionalProperties: false },
 );

@@ -16,6 +16,15 @@ export interface NewWebhookInput {
   headers?: Record<string, string>;
 }
 
+/** What `wharf webhook update` may change; absent fields stay, `headers: {}` removes the custom headers. */
+export interface WebhookUpdateInput {
+  uri?: string;
+  actions?: string[];
+  scope?: string;
+  status?: WebhookStatus;
+  headers?: Record<string, string>;
+  regenerateSecret?: boolean;
+}
 
 /** Webhook subscriptions (docs/audit.md): registry/read to view, registry/write to change. */
 export class WebhookService {
@@ -41,17 +50,39 @@ export class WebhookService {
   async create(caller: Caller, input: NewWebhookInput): Promise<{ webhook: WebhookRecord; secret: string }> {
     await this.#ctx.authz.require(caller, 'registry/write');
     const uri = parseUri(input.uri);
-    const scope = input.scope ?? '';
-    if (scope !== '' && !isRepositoryPattern(scope)) throw new WharfError('INVALID_REQUEST', `scope must be a repository, prefix/* or *, not "${scope.slice(0, 100)}"`);
+    const scope = checkScope(input.scope ?? '');
     const secret = newSecret();
-    const { vault } = this.#ctx;
     const headers = input.headers && Object.keys(input.headers).length > 0 ? input.headers : undefined;
     const webhook = await this.#deps.webhooks.create({
       name: input.name, uri, actions: input.actions, scope, status: input.status ?? 'enabled',
-      sealedSecret: vault.seal(Buffer.from(secret, 'utf8'), webhookSecretAad(input.name)),
-      ...(headers && { sealedHeaders: vault.seal(Buffer.from(JSON.stringify(headers), 'utf8'), webhookHeadersAad(input.name)) }),
+      sealedSecret: this.#sealSecret(input.name, secret),
+      ...(headers && { sealedHeaders: this.#sealHeaders(input.name, headers) }),
     });
     return { webhook, secret };
+  }
+
+  /**
+   * Changes the fields given, validated all before the write; deliveries still pending go out
+   * with the new settings (a disabled webhook's fail at their next attempt). A regenerated secret
+   * is returned this once.
+   */
+  async update(caller: Caller, name: string, change: WebhookUpdateInput): Promise<{ webhook: WebhookRecord; secret?: string }> {
+    await this.#ctx.authz.require(caller, 'registry/write');
+    const current = await this.#find(name);
+    const uri = change.uri === undefined ? undefined : parseUri(change.uri);
+    const scope = change.scope === undefined ? undefined : checkScope(change.scope);
+    const secret = change.regenerateSecret === true ? newSecret() : undefined;
+    const headers = change.headers === undefined ? undefined : Object.keys(change.headers).length > 0 ? this.#sealHeaders(current.name, change.headers) : null;
+    const webhook = await this.#deps.webhooks.update(current.name, {
+      ...(uri === undefined ? {} : { uri }),
+      ...(change.actions === undefined ? {} : { actions: change.actions }),
+      ...(scope === undefined ? {} : { scope }),
+      ...(change.status === undefined ? {} : { status: change.status }),
+      ...(secret === undefined ? {} : { sealedSecret: this.#sealSecret(current.name, secret) }),
+      ...(headers === undefined ? {} : { sealedHeaders: headers }),
+    });
+    if (!webhook) throw notFound(name);
+    return { webhook, ...(secret === undefined ? {} : { secret }) };
   }
 
   async delete(caller: Caller, name: string): Promise<void> {
@@ -74,6 +105,14 @@ export class WebhookService {
     return this.#deps.webhooks.deliveries(webhook.name, top);
   }
 
+  #sealSecret(name: string, secret: string): Buffer {
+    return this.#ctx.vault.seal(Buffer.from(secret, 'utf8'), webhookSecretAad(name));
+  }
+
+  #sealHeaders(name: string, headers: Record<string, string>): Buffer {
+    return this.#ctx.vault.seal(Buffer.from(JSON.stringify(headers), 'utf8'), webhookHeadersAad(name));
+  }
+
   async #find(name: string): Promise<WebhookRecord> {
     const webhook = await this.#deps.webhooks.get(name);
     if (!webhook) throw notFound(name);
@@ -83,6 +122,11 @@ export class WebhookService {
 
 function notFound(name: string): WharfError {
   return new WharfError('NOT_FOUND_RESOURCE', `no webhook "${name.slice(0, 100)}"`);
+}
+
+function checkScope(scope: string): string {
+  if (scope !== '' && !isRepositoryPattern(scope)) throw new WharfError('INVALID_REQUEST', `scope must be a repository, prefix/* or *, not "${scope.slice(0, 100)}"`);
+  return scope;
 }
 
 function parseUri(value: string): string {

@@ -6,9 +6,10 @@ import { WEBHOOK_ACTIONS } from '../../events/webhook-events.ts';
 
 const webhookPath = (name: string) => `/webhooks/${encodeURIComponent(name)}`;
 
-/** `--headers Key=Value ...` as az takes them. */
-function headersOf(values: readonly string[]): Record<string, string> {
+/** `--headers Key=Value ...` as az takes them; on update, `--headers ""` alone removes them all. */
+function headersOf(values: readonly string[], opts: { mayClear?: boolean } = {}): Record<string, string> {
   const headers: Record<string, string> = {};
+  if (opts.mayClear && values.length === 1 && values[0] === '') return headers;
   for (const value of values) {
     const at = value.indexOf('=');
     if (at <= 0) throw new CliError('usage', `--headers takes key=value pairs, not "${value}"`);
@@ -28,7 +29,7 @@ function eventTable(result: unknown): unknown {
   return rows.map((d) => ({ ID: d.id, EVENT: d.eventType, STATUS: d.status, CODE: d.statusCode ?? '', ATTEMPTS: (d.attempts as unknown[] | undefined)?.length ?? 0, CREATED: d.createdTime }));
 }
 
-/** `wharf webhook create|list|show|ping|delete|list-events` (az acr webhook; docs/audit.md). */
+/** `wharf webhook create|update|list|show|ping|delete|list-events` (az acr webhook; docs/audit.md). */
 export function registerWebhookCommands(program: Command): void {
   const webhook = commandGroup(program, 'webhook', 'webhooks: CloudEvents POSTed on pushes, deletes, signatures, revocations, policy changes and refused pulls', [
     'wharf webhook create -n ci01 --uri https://ci.example.com/hook --actions push delete --scope "team/*"',
@@ -58,6 +59,37 @@ export function registerWebhookCommands(program: Command): void {
       if (opts.headers !== undefined) body.headers = headersOf(opts.headers);
       if (opts.status !== undefined) body.status = opts.status;
       return api().call('POST', '/webhooks', body);
+    },
+  });
+
+  clientCommand<{ name: string; uri?: string; actions?: string[]; scope?: string; headers?: string[]; status?: string; regenerateSecret?: boolean }>(webhook, {
+    name: 'update',
+    description: 'change a webhook: only the options given change (pending deliveries go out with the new settings)',
+    registryFlag: 'registry',
+    tableTransformer: webhookTable,
+    examples: [
+      'wharf webhook update -n ci01 --status disabled',
+      'wharf webhook update -n ci01 --uri https://ci2.example.com/hook --actions push delete --scope ""',
+      'wharf webhook update -n ci01 --headers "Authorization=Bearer new" --regenerate-secret --query secret -o tsv',
+    ],
+    configure: (cmd) => cmd
+      .requiredOption('-n, --name <name>', 'the webhook')
+      .option('--uri <uri>', 'http(s) URL the events are POSTed to')
+      .addOption(new Option('--actions <action...>', 'what it is sent for (replaces the list)').choices(WEBHOOK_ACTIONS))
+      .option('--scope <repository>', 'a repository, prefix/* or *; "" for every event')
+      .option('--headers <key=value...>', 'custom headers (replace all of them; "" removes them)')
+      .addOption(new Option('--status <status>', 'enabled or disabled').choices(['enabled', 'disabled']))
+      .option('--regenerate-secret', 'a new HMAC secret, printed once; the old one stops signing at once'),
+    run: ({ api, opts }) => {
+      const body: Record<string, unknown> = {};
+      if (opts.uri !== undefined) body.uri = opts.uri;
+      if (opts.actions !== undefined) body.actions = opts.actions;
+      if (opts.scope !== undefined) body.scope = opts.scope;
+      if (opts.headers !== undefined) body.headers = headersOf(opts.headers, { mayClear: true });
+      if (opts.status !== undefined) body.status = opts.status;
+      if (opts.regenerateSecret) body.regenerateSecret = true;
+      if (Object.keys(body).length === 0) throw new CliError('usage', 'nothing to update: give --uri, --actions, --scope, --headers, --status or --regenerate-secret');
+      return api().call('PATCH', webhookPath(opts.name), body);
     },
   });
 

@@ -115,6 +115,19 @@ export function webhookStore(ctx: SqlContext): WebhookStore {
       return rows.map(toWebhook);
     },
 
+    async update(name, change) {
+      const result = await db.updateTable('webhooks').set({
+        ...(change.uri === undefined ? {} : { uri: change.uri }),
+        ...(change.actions === undefined ? {} : { actions: JSON.stringify(change.actions) }),
+        ...(change.scope === undefined ? {} : { scope: change.scope }),
+        ...(change.status === undefined ? {} : { status: change.status }),
+        ...(change.sealedSecret === undefined ? {} : { sealed_secret: change.sealedSecret }),
+        ...(change.sealedHeaders === undefined ? {} : { sealed_headers: change.sealedHeaders }),
+        updated_at: ctx.now(),
+      }).where('name_key', '=', keyOf(name)).executeTakeFirst();
+      return Number(result.numUpdatedRows) === 0 ? undefined : get(name);
+    },
+
     async delete(name) {
       // Explicitly, not only by the foreign key's cascade: SQLite enforces it per connection setting.
       return db.transaction().execute(async (trx) => {
