@@ -1,4 +1,5 @@
 import closeWithGrace from 'close-with-grace';
+import { hostname } from 'node:os';
 import { AcrService } from './acr/acr-service.ts';
 import { requireWritable } from './acr/locks.ts';
 import { managementApiDeps } from './api/plugin.ts';
@@ -54,6 +55,7 @@ export async function serve(config: Config): Promise<void> {
   const events = setupEvents({ metadata: stores.metadata, vault, log: logger, source: `${login.scheme}://${login.primary}`, authEvents: auth?.endpoint.events });
   const trust = trustApi(config, stores.metadata, vault, hosts, access, registry, events);
   const manifests = new ManifestService(stores.metadata, config.limits.manifestBytes, manifestCacheFor(config));
+  const imports = auth && (await importService(config, stores.metadata, uploads, manifests, logger, events));
   const app = await buildApp(config, {
     logger,
     metadata: stores.metadata,
@@ -80,7 +82,7 @@ export async function serve(config: Config): Promise<void> {
       tokenEndpoint: auth.endpoint,
       managementApi: {
         ...managementApiDeps({ access: stores.metadata.access, vault, registry, endpoint: auth.endpoint, contentTrust: trust.admin }),
-        imports: importService(config, stores.metadata, uploads, manifests, logger),
+        ...(imports && { imports }),
         audit: events.api,
       },
     }),
@@ -138,10 +140,15 @@ function absentAsUndefined(err: unknown): undefined {
   throw err;
 }
 
-/** wharf import: copies into this registry through the same upload and manifest services as pushes. */
-function importService(config: Config, metadata: MetadataStore, uploads: UploadService, manifests: ManifestService, logger: Logger): ImportService {
-  return new ImportService({
+/**
+ * wharf import: copies into this registry through the same upload and manifest services as pushes,
+ * recorded in the audit log as pushes. Its operations are stored under this node's name (host name
+ * and listen address, the same after a restart), so a restarted node ends those it left running.
+ */
+function importService(config: Config, metadata: MetadataStore, uploads: UploadService, manifests: ManifestService, logger: Logger, events: EventsSurface): Promise<ImportService> {
+  return ImportService.open({
     metadata, uploads, manifests, tls: loadSourceTls(config.import), maxManifests: config.import.maxManifests, log: logger, now: Date.now,
+    events: events.recorder, node: `${hostname()} ${config.listen}`, singleNode: isSingleNode(config),
   });
 }
 

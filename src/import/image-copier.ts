@@ -1,6 +1,6 @@
 import { WharfError } from '../errors/wharf-error.ts';
 import type { Digest } from '../oci/digest.ts';
-import type { ManifestService } from '../oci/manifest-service.ts';
+import type { ManifestService, PutResult } from '../oci/manifest-service.ts';
 import { parseManifest } from '../oci/manifest.ts';
 import { INDEX_TYPES } from '../oci/media-types.ts';
 import type { RepoName } from '../oci/names.ts';
@@ -33,6 +33,8 @@ export interface CopyOptions {
   readonly includeReferrers: boolean;
   readonly progress: ImportProgress;
   readonly signal: AbortSignal;
+  /** Told of every manifest stored, right after its put (for the audit log). */
+  readonly stored?: (manifest: FetchedManifest, put: PutResult) => void;
 }
 
 const BLOB_CONCURRENCY = 3;
@@ -88,7 +90,8 @@ export class ImageCopier {
       const sizes = blobSizes(manifest.bytes);
       await forEachLimited(parsed.blobRefs, BLOB_CONCURRENCY, (digest) => this.#copyBlob(digest, sizes.get(digest)));
     }
-    await asImportFailureAsync(() => this.target.manifests.put(this.target.repo, { kind: 'digest', digest: manifest.digest }, manifest.mediaType, manifest.bytes));
+    const put = await asImportFailureAsync(() => this.target.manifests.put(this.target.repo, { kind: 'digest', digest: manifest.digest }, manifest.mediaType, manifest.bytes));
+    this.opts.stored?.(manifest, put);
     this.#copied.push(manifest.digest);
     this.opts.progress.manifests++;
   }

@@ -1,13 +1,15 @@
 import type { Logger } from 'pino';
 import { requireWritable } from '../acr/locks.ts';
 import { WharfError } from '../errors/wharf-error.ts';
+import type { EventRecorder } from '../events/recorder.ts';
 import type { ManifestService } from '../oci/manifest-service.ts';
 import type { RepoName, Tag } from '../oci/names.ts';
 import type { UploadService } from '../oci/upload-service.ts';
 import type { MetadataStore } from '../storage/metadata-store.ts';
 import { ImageCopier, type CopyTarget } from './image-copier.ts';
+import { ImportEvents } from './import-events.ts';
 import { ImportFailure } from './import-failure.ts';
-import { ImportOperations, type ImportOperation } from './import-operations.ts';
+import { ImportOperations, type ImportOperation, type RunningImport } from './import-operations.ts';
 import type { SourceCredentials } from './source-auth.ts';
 import { SourceHttp, type SourceTls } from './source-http.ts';
 import { formatSourceReference, type SourceReference } from './source-reference.ts';
@@ -39,6 +41,12 @@ export interface ImportServiceDeps {
   readonly maxManifests: number;
   readonly log: Logger;
   readonly now: () => number;
+  /** The audit log (and webhooks): the manifests and tags an import writes, as pushes. */
+  readonly events?: EventRecorder;
+  /** This process among the nodes sharing the metadata database, stable across its restarts. */
+  readonly node: string;
+  /** No other process shares the metadata database (SQLite). */
+  readonly singleNode: boolean;
 }
 
 /**
@@ -47,9 +55,19 @@ export interface ImportServiceDeps {
  * everything that needs the source happens in it. Trust data is never copied (spec 6).
  */
 export class ImportService {
-  readonly #operations = new ImportOperations();
+  readonly #operations: ImportOperations;
+  readonly #runs = new Set<Promise<void>>();
 
-  constructor(private readonly deps: ImportServiceDeps) {}
+  private constructor(private readonly deps: ImportServiceDeps) {
+    this.#operations = new ImportOperations({ store: deps.metadata.imports, node: deps.node, now: deps.now, log: deps.log });
+  }
+
+  /** The service, once the operations a previous process left InProgress are ended as interrupted. */
+  static async open(deps: ImportServiceDeps): Promise<ImportService> {
+    const service = new ImportService(deps);
+    await service.#operations.recover(deps.singleNode);
+    return service;
+  }
 
   /**
    * Starts an import; CONFLICT naming the tag when a target tag exists and `force` is off; DENIED
@@ -60,24 +78,29 @@ export class ImportService {
     for (const repo of request.untaggedRepositories) await requireWritable(this.deps.metadata.attributes, repo, { kind: 'repository' });
     if (!request.force) await this.#refuseExistingTags(request, 'sync');
     const targets = [...request.targetTags.map((t) => `${t.repo}:${t.tag}`), ...request.untaggedRepositories];
-    const op = this.#operations.create(importer.principalId, formatSourceReference(request.source), targets, this.deps.now());
-    void this.#run(op, request, importer);
+    const op = await this.#operations.create(importer.principalId, formatSourceReference(request.source), targets);
+    const run = this.#run(op, request, importer).finally(() => this.#runs.delete(run));
+    this.#runs.add(run);
     return op;
   }
 
-  /** The operation, if `principalId` started it. */
-  operation(id: string, principalId: string): ImportOperation | undefined {
+  /** The operation, if `principalId` started it (on any node sharing the metadata database). */
+  operation(id: string, principalId: string): Promise<ImportOperation | undefined> {
     return this.#operations.get(id, principalId);
   }
 
-  /** Stops running imports (server shutdown); their operations end Failed with code Canceled. */
-  close(): void {
+  /** Stops running imports (server shutdown) and waits until their operations are stored Failed with code Canceled. */
+  async close(): Promise<void> {
     this.#operations.abortAll();
+    await Promise.all(this.#runs);
   }
 
-  async #run(op: ImportOperation, request: ImportRequest, importer: Importer): Promise<void> {
+  /** Never rejects: every outcome ends in the operation. */
+  async #run(op: RunningImport, request: ImportRequest, importer: Importer): Promise<void> {
     const log = this.deps.log.child({ operation: op.id, source: op.source });
     const http = new SourceHttp(this.deps.tls);
+    const audit = new ImportEvents(this.deps.events, op, new Set(request.targetTags.map((t) => t.repo)));
+    let outcome: Pick<ImportOperation, 'status' | 'error'>;
     try {
       log.info({ targets: op.targets }, 'import started');
       const { source: ref, credentials } = request;
@@ -89,20 +112,21 @@ export class ImportService {
       for (const repo of repos) {
         const copier = new ImageCopier(source, this.#target(repo, importer), {
           maxManifests: this.deps.maxManifests, includeReferrers: request.includeReferrers, progress: op.progress, signal,
+          stored: (manifest, put) => audit.stored(repo, manifest, put, manifest.digest === root.digest),
         });
         await copier.copy(root);
       }
-      await this.#tag(request, root);
-      op.status = 'Succeeded';
+      await this.#tag(request, root, audit);
+      outcome = { status: 'Succeeded' };
       log.info({ progress: op.progress }, 'import succeeded');
     } catch (err) {
-      op.status = 'Failed';
-      op.error = this.#describe(err, op);
-      log.warn({ err: err instanceof ImportFailure ? undefined : err, error: op.error }, 'import failed');
+      outcome = { status: 'Failed', error: this.#describe(err, op) };
+      log.warn({ err: err instanceof ImportFailure ? undefined : err, error: outcome.error }, 'import failed');
     } finally {
-      op.endedAt = this.deps.now();
+      audit.end();
       http.close();
     }
+    await this.#operations.finish(op, outcome);
   }
 
   #target(repo: RepoName, importer: Importer): CopyTarget {
@@ -111,10 +135,10 @@ export class ImportService {
   }
 
   /** Points the target tags at the root, after checking again that none appeared meanwhile (unless forced). */
-  async #tag(request: ImportRequest, root: FetchedManifest): Promise<void> {
+  async #tag(request: ImportRequest, root: FetchedManifest, audit: ImportEvents): Promise<void> {
     if (!request.force) await this.#refuseExistingTags(request, 'async');
     for (const { repo, tag } of request.targetTags) {
-      await this.deps.manifests.put(repo, { kind: 'tag', tag }, root.mediaType, root.bytes);
+      audit.tagged(repo, tag, root, await this.deps.manifests.put(repo, { kind: 'tag', tag }, root.mediaType, root.bytes));
     }
   }
 
@@ -126,7 +150,7 @@ export class ImportService {
     }
   }
 
-  #describe(err: unknown, op: ImportOperation): NonNullable<ImportOperation['error']> {
+  #describe(err: unknown, op: RunningImport): NonNullable<ImportOperation['error']> {
     if (err instanceof ImportFailure) return { code: err.code, message: err.message };
     if (op.controller.signal.aborted) {
       return { code: 'Canceled', message: 'the registry shut down during the import; run it again (what was copied is skipped)' };

@@ -28,6 +28,8 @@ export interface MetadataStore {
   readonly audit: AuditLog;
   /** Webhook subscriptions and their deliveries. */
   readonly webhooks: WebhookStore;
+  /** Import operations (`wharf import`), visible from every node (docs/import.md). */
+  readonly imports: ImportOperationStore;
   /** Cheap round trip to the database, for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -772,4 +774,58 @@ export interface WebhookStore {
   settle(id: number, attempt: DeliveryAttempt, outcome: { status: DeliveryStatus; nextAttemptAt?: number }): Promise<void>;
   /** The webhook's deliveries, newest first. */
   deliveries(webhook: string, limit: number): Promise<WebhookDelivery[]>;
+}
+
+export type ImportOperationStatus = 'InProgress' | 'Succeeded' | 'Failed';
+
+/** Counts an import shows; they only increase while it runs. */
+export interface ImportProgressRecord {
+  manifests: number;
+  blobsCopied: number;
+  blobsSkipped: number;
+  bytesCopied: number;
+}
+
+export interface ImportOperationRecord {
+  /** GUID. */
+  id: string;
+  /** objectId of the principal that started it. */
+  ownerId: string;
+  /** `host/repo:tag@digest` as imported (never credentials). */
+  source: string;
+  /** `repo:tag`, or `repo` for an untagged target. */
+  targets: string[];
+  /** The process that runs (or ran) it. */
+  node: string;
+  status: ImportOperationStatus;
+  error?: { code: string; message: string };
+  progress: ImportProgressRecord;
+  startedAt: number;
+  /** The running process's last write (progress or heartbeat). */
+  heartbeatAt: number;
+  endedAt?: number;
+}
+
+export type NewImportOperation = Pick<ImportOperationRecord, 'id' | 'ownerId' | 'source' | 'targets' | 'node' | 'startedAt'>;
+
+/**
+ * Import operations, shared by every node. Only the node that runs an operation writes its
+ * progress and end; any node may end operations whose process is gone (`interrupt`). An ended
+ * operation never changes again, so a late write of the runner cannot revive it.
+ */
+export interface ImportOperationStore {
+  /** Stores it InProgress with zero progress, heartbeatAt = startedAt; CONFLICT when the id exists. */
+  create(op: NewImportOperation): Promise<ImportOperationRecord>;
+  get(id: string): Promise<ImportOperationRecord | undefined>;
+  /** Sets progress and heartbeatAt `at` while it is InProgress; false (nothing changed) once it ended or when absent. */
+  progress(id: string, progress: ImportProgressRecord, at: number): Promise<boolean>;
+  /** Ends it with its final progress; false (nothing changed) when it had ended already or is absent. */
+  finish(id: string, end: { status: 'Succeeded' | 'Failed'; error?: { code: string; message: string }; progress: ImportProgressRecord; at: number }): Promise<boolean>;
+  /**
+   * Ends as Failed with `error` (endedAt `at`) every InProgress operation run by `on.node` or whose
+   * heartbeat is older than `on.heartbeatBefore`, in one statement; returns their ids.
+   */
+  interrupt(on: { node?: string; heartbeatBefore: number }, error: { code: string; message: string }, at: number): Promise<string[]>;
+  /** Deletes operations that ended before `before`; returns how many. InProgress ones stay. */
+  prune(before: number): Promise<number>;
 }

@@ -24,6 +24,8 @@ export interface Operation {
   error?: { code: string; message: string };
   source: string;
   targets: string[];
+  startTime: string;
+  endTime?: string;
   progress: { manifests: number; blobsCopied: number; blobsSkipped: number; bytesCopied: number };
 }
 

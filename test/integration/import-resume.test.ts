@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { caBundle, expectBlobs, expectManifest, importAndWait, importImage, type Operation } from '../helpers/import-flows.ts';
-import { ApiClient, OWNER_PASSWORD, expectArmError } from '../helpers/management-api.ts';
+import { ApiClient, OWNER_PASSWORD } from '../helpers/management-api.ts';
 import { freePort } from '../helpers/net.ts';
 import { configBlob, descriptorOf, imageManifest, layerBlob, pushBlob, pushManifest, uniqueRepo } from '../helpers/oci.ts';
 import { startReferenceRegistryWithAuth } from '../helpers/reference-registry-auth.ts';
@@ -14,7 +14,8 @@ const LAYERS = 8;
 const LAYER_BYTES = 1024 * 1024;
 
 // An import cut short by a crash of the target (SIGKILL mid-copy) and run again after a restart:
-// the blobs committed before the crash are skipped, the rest copied, and the image is whole.
+// the operation survives the restart, ended as Failed (the copy does not survive); the blobs
+// committed before the crash are skipped, the rest copied, and the image is whole.
 describe('wharf import interrupted by a crash of the target Wharf', { timeout: 300_000 }, () => {
   let reference: Awaited<ReturnType<typeof startReferenceRegistryWithAuth>>;
   let proxy: ThrottleProxy;
@@ -48,7 +49,7 @@ describe('wharf import interrupted by a crash of the target Wharf', { timeout: 3
     await data?.remove();
   });
 
-  it('skips the blobs copied before the crash and completes the image on the second run', async () => {
+  it('ends the interrupted operation as Failed, skips the blobs copied before the crash and completes the image on the second run', async () => {
     const repo = uniqueRepo('import-resume');
     const config = configBlob();
     const layers = Array.from({ length: LAYERS }, () => layerBlob(LAYER_BYTES));
@@ -67,7 +68,11 @@ describe('wharf import interrupted by a crash of the target Wharf', { timeout: 3
     target = await startWharf(targetOptions);
     await api.close();
     api.attach(target);
-    expectArmError(await api.call('GET', `/api/operations/${started.body.id}`, { auth: await api.ownerAuth() }), 404, 'NotFound');
+    const interrupted = await api.call<Operation>('GET', `/api/operations/${started.body.id}`, { auth: await api.ownerAuth() });
+    assert.equal(interrupted.status, 200, JSON.stringify(interrupted.body));
+    assert.equal(interrupted.body.status, 'Failed');
+    assert.deepEqual(interrupted.body.error, { code: 'Canceled', message: 'interrupted by a restart of Wharf; run the import again — layers already copied are skipped' });
+    assert.match(interrupted.body.endTime ?? '', /^\d{4}-/);
     assert.equal((await target.fetch(`/v2/${into}/manifests/big`)).status, 404, 'no tag from the interrupted run');
 
     const resumed = await importAndWait(api, body(reference.host));

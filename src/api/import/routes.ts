@@ -41,8 +41,8 @@ export async function importRoutes(app: ApiApp, opts: { ctx: ApiContext; imports
       params: OperationParams, response: { 200: Operation, ...errors(404) },
     },
   }, async (req) => {
-    const op = imports.operation(req.params.id, callerOf(req).objectId);
-    if (op === undefined) throw new WharfError('NOT_FOUND_RESOURCE', `no operation ${req.params.id} started by you on this node (operations are kept in memory for a day)`);
+    const op = await imports.operation(req.params.id, callerOf(req).objectId);
+    if (op === undefined) throw new WharfError('NOT_FOUND_RESOURCE', `no operation ${req.params.id} started by you (finished operations are kept for 7 days)`);
     return presentOperation(op);
   });
 }

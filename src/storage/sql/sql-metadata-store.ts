@@ -6,6 +6,7 @@ import { auditLog } from './audit-log.ts';
 import { blobIndex } from './blob-index.ts';
 import { guarded, toStoreError } from './errors.ts';
 import { garbageIndex } from './garbage-index.ts';
+import { importOperationStore } from './import-operations.ts';
 import { manifestIndex } from './manifest-index.ts';
 import { registrySettingsStore } from './registry-settings.ts';
 import { repositoryIndex } from './repository-index.ts';
@@ -36,6 +37,7 @@ export function sqlMetadataStore(db: Kysely<Database>, kind: SqlKind): MetadataS
     settings: guarded(registrySettingsStore(ctx)),
     audit: guarded(auditLog(ctx)),
     webhooks: guarded(webhookStore(ctx)),
+    imports: guarded(importOperationStore(ctx)),
     async ping(): Promise<void> {
       try {
         await sql`select 1`.execute(db);

@@ -6,6 +6,7 @@ import { accessMigration } from './003-access.ts';
 import { registrySettingsMigration } from './004-registry-settings.ts';
 import { auditMigration } from './005-audit.ts';
 import { attributesMigration } from './006-attributes.ts';
+import { importOperationsMigration } from './007-import-operations.ts';
 import { attributeIndexesMigration } from './008-attribute-indexes.ts';
 
 /** Every migration, in code (no file-system discovery); names sort in the order they apply. */
@@ -17,6 +18,7 @@ export function migrationProvider(kind: SqlKind): MigrationProvider {
     '004-registry-settings': registrySettingsMigration(kind),
     '005-audit': auditMigration(kind),
     '006-attributes': attributesMigration(kind),
+    '007-import-operations': importOperationsMigration(kind),
     '008-attribute-indexes': attributeIndexesMigration(),
   };
   return { getMigrations: async () => migrations };
