@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import type { ReadListLocks } from './acr/read-list-locks.ts';
 import { acrRoutes, type AcrRouteDeps } from './acr/routes.ts';
 import { managementApi, managementApiDisabled, type ManagementApiDeps } from './api/plugin.ts';
 import type { AccessGate } from './auth/access-gate.ts';
@@ -28,6 +29,8 @@ export interface AppDeps {
   manifests: ManifestService;
   /** The content trust policy's `enforced` serving rules (spec 5.3). */
   signedServing?: SignedServing;
+  /** ACR's readEnabled and listEnabled on /v2 reads and tag lists; absent: not enforced. */
+  readListLocks?: ReadListLocks;
   access: AccessGate;
   metrics: Metrics;
   https?: { cert: string; key: string };
@@ -109,6 +112,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       pageSize: config.limits.pageSize,
       signed: deps.signedServing,
       events: deps.events,
+      locks: deps.readListLocks,
     },
     trust: deps.trust,
   });

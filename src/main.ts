@@ -2,6 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import { hostname } from 'node:os';
 import { AcrService } from './acr/acr-service.ts';
 import { requireWritable } from './acr/locks.ts';
+import { ReadListLocks } from './acr/read-list-locks.ts';
 import { managementApiDeps } from './api/plugin.ts';
 import { RegistrySettings } from './api/registry-settings.ts';
 import { buildApp } from './app.ts';
@@ -55,6 +56,9 @@ export async function serve(config: Config): Promise<void> {
   const events = setupEvents({ metadata: stores.metadata, vault, log: logger, source: `${login.scheme}://${login.primary}`, authEvents: auth?.endpoint.events });
   const trust = trustApi(config, stores.metadata, vault, hosts, access, registry, events);
   const manifests = new ManifestService(stores.metadata, config.limits.manifestBytes, manifestCacheFor(config));
+  // readEnabled/listEnabled changed on another node sharing the database show here within a second.
+  const readListLocks = new ReadListLocks(stores.metadata.attributes, { refreshMs: 1_000, log: logger });
+  readListLocks.start();
   const imports = auth && (await importService(config, stores.metadata, uploads, manifests, logger, events));
   const app = await buildApp(config, {
     logger,
@@ -64,6 +68,7 @@ export async function serve(config: Config): Promise<void> {
     uploads,
     manifests,
     signedServing: trust.signedServing(manifests),
+    readListLocks,
     access,
     metrics,
     https: tls,
@@ -74,6 +79,7 @@ export async function serve(config: Config): Promise<void> {
         manifests,
         signedTags: (repo) => trust.signedTags.forRepo(repo),
         deleteTrustData: (repo) => trust.admin.reset(repo, true),
+        attributesChanged: (target, change) => readListLocks.changed(target, change),
       }),
       loginServer: (req) => login.of(req),
     },
@@ -90,6 +96,7 @@ export async function serve(config: Config): Promise<void> {
   closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ err }) => {
     if (err) logger.error({ err }, 'shutting down after an error');
     await app.close();
+    readListLocks.close();
     await events.close();
     await stores.close();
   });

@@ -31,6 +31,8 @@ export interface AcrServiceDeps {
   signedTags?: (repo: RepoName) => Promise<SignedTagsView>;
   /** Deletes the repository's trust data under every host name (ContentTrustAdmin.reset). */
   deleteTrustData?: (repo: RepoName) => Promise<boolean>;
+  /** Told of every attribute change once it is stored (ReadListLocks.changed: reads and lists see it at once). */
+  attributesChanged?: (target: AttributeTarget, change: Partial<ChangeableAttributes>) => void;
 }
 
 const NOTHING_SIGNED: SignedTagsView = { tags: new Map(), signers: new Map() };
@@ -83,7 +85,10 @@ export class AcrService {
 
   /** Sets the attributes given; NAME_UNKNOWN / MANIFEST_UNKNOWN when the target does not exist. */
   async update(target: AttributeTarget, change: Partial<ChangeableAttributes>): Promise<void> {
-    if (await this.#d.metadata.attributes.update(target, change)) return;
+    if (await this.#d.metadata.attributes.update(target, change)) {
+      this.#d.attributesChanged?.(target, change);
+      return;
+    }
     if (target.kind === 'repository') throw new WharfError('NAME_UNKNOWN', undefined, { detail: { name: target.repo } });
     throw await this.#absent(target.repo, 'MANIFEST_UNKNOWN', target.kind === 'tag' ? { tag: target.tag } : { digest: target.digest });
   }

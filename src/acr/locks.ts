@@ -1,7 +1,7 @@
 import { WharfError } from '../errors/wharf-error.ts';
 import type { Digest } from '../oci/digest.ts';
 import type { RepoName, Tag } from '../oci/names.ts';
-import type { AttributeIndex, Lock } from '../storage/metadata-store.ts';
+import type { AttributeIndex, AttributeTarget, Lock } from '../storage/metadata-store.ts';
 
 /** What a write or delete touches: the whole repository, one tag, or one manifest. */
 export type LockTarget = { kind: 'repository' } | { kind: 'tag'; tag: Tag } | { kind: 'manifest'; digest: Digest };
@@ -31,22 +31,35 @@ export async function requireDeletable(attributes: AttributeIndex, repo: RepoNam
 }
 
 function locked(lock: Lock, what: 'write' | 'delete'): WharfError {
-  const flag = what === 'write' ? 'writeEnabled' : 'deleteEnabled';
-  const option = what === 'write' ? '--write-enabled' : '--delete-enabled';
-  const [noun, name, selector] = lock.kind === 'repository'
-    ? ['repository', lock.repo, `--repository ${lock.repo}`]
-    : lock.kind === 'tag'
-      ? ['tag', `${lock.repo}:${lock.tag}`, `--image ${lock.repo}:${lock.tag}`]
-      : ['manifest', `${lock.repo}@${lock.digest}`, `--image ${lock.repo}@${lock.digest}`];
+  return lockedError(lock, what === 'write' ? 'writeEnabled' : 'deleteEnabled');
+}
+
+/** The attributes whose `false` refuses something, with the `wharf repository update` option that sets each. */
+const OPTION = { writeEnabled: '--write-enabled', deleteEnabled: '--delete-enabled', readEnabled: '--read-enabled' } as const;
+
+/**
+ * 403 DENIED naming the locked repository, tag or manifest, the attribute and the command that
+ * lifts the lock; `detail.lock` holds the target and the attribute, `detail.reason` for read locks.
+ */
+export function lockedError(target: AttributeTarget, flag: keyof typeof OPTION): WharfError {
+  const [noun, name, selector] = target.kind === 'repository'
+    ? ['repository', target.repo, `--repository ${target.repo}`]
+    : target.kind === 'tag'
+      ? ['tag', `${target.repo}:${target.tag}`, `--image ${target.repo}:${target.tag}`]
+      : ['manifest', `${target.repo}@${target.digest}`, `--image ${target.repo}@${target.digest}`];
+  const isRead = flag === 'readEnabled';
   return new WharfError(
     'DENIED',
-    `${noun} ${name} is locked (${flag}=false); lift the lock with 'wharf repository update ${selector} ${option} true'`,
-    { detail: { lock: { ...lockName(lock), [flag]: false } } },
+    `${noun} ${name} is ${isRead ? 'read-locked' : 'locked'} (${flag}=false); lift the lock with 'wharf repository update ${selector} ${OPTION[flag]} true'`,
+    { detail: { ...(isRead && { reason: READ_LOCKED }), lock: { ...lockName(target), [flag]: false } } },
   );
 }
 
-function lockName(lock: Lock): Record<string, string> {
-  if (lock.kind === 'repository') return { repository: lock.repo };
-  if (lock.kind === 'tag') return { repository: lock.repo, tag: lock.tag };
-  return { repository: lock.repo, digest: lock.digest };
+/** `detail.reason` of a read lock's refusal (recorded as pull.refused). */
+export const READ_LOCKED = 'readEnabled=false';
+
+function lockName(target: AttributeTarget): Record<string, string> {
+  if (target.kind === 'repository') return { repository: target.repo };
+  if (target.kind === 'tag') return { repository: target.repo, tag: target.tag };
+  return { repository: target.repo, digest: target.digest };
 }

@@ -100,7 +100,10 @@ async function authorize(ctx: Ctx, repo: RepoName, action: ScopeAction): Promise
   await ctx.deps.access.require(ctx.req, [{ type: 'repository', name: repo, actions: [action] }]);
 }
 
-/** n/last as /v2 reads them (n capped, 100 without it) plus ACR's `orderby=timedesc|timeasc`. */
+/**
+ * n/last as /v2 reads them (n capped, 100 without it) plus ACR's `orderby=timedesc|timeasc`; lists
+ * leave out what listEnabled hides (a direct GET still shows it).
+ */
 function detailPage(ctx: Ctx, isValidLast: (last: string) => boolean): DetailPage {
   const page = pageOf(ctx.query, ctx.deps.pageSize, isValidLast);
   const limit = page.limit === Number.MAX_SAFE_INTEGER ? Math.min(DEFAULT_PAGE, ctx.deps.pageSize) : page.limit;
@@ -109,7 +112,7 @@ function detailPage(ctx: Ctx, isValidLast: (last: string) => boolean): DetailPag
     throw new WharfError('UNSUPPORTED', 'orderby must be timedesc or timeasc');
   }
   const order = orderby === 'timedesc' ? 'timeDesc' : orderby === 'timeasc' ? 'timeAsc' : 'name';
-  return { ...(page.last !== undefined && { last: page.last }), limit, order };
+  return { ...(page.last !== undefined && { last: page.last }), limit, order, listedOnly: true };
 }
 
 function link(ctx: Ctx, path: string, page: DetailPage, names: readonly string[]): void {

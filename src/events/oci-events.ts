@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { READ_LOCKED } from '../acr/locks.ts';
 import { isWharfError } from '../errors/wharf-error.ts';
 import type { Digest } from '../oci/digest.ts';
 import type { PutResult } from '../oci/manifest-service.ts';
@@ -46,11 +47,12 @@ export function blobDeleted(req: FastifyRequest, repo: RepoName, digest: Digest)
 
 /**
  * Passes `err` on after recording `pull.refused` when it is the content trust policy's refusal of
- * unsigned content (signed-serving.ts notSigned); for `.catch((err) => { throw ... })`.
+ * unsigned content (signed-serving.ts notSigned) or a read lock's (readEnabled=false, acr/locks.ts);
+ * for `.catch((err) => { throw ... })`.
  */
 export function refusedPull(events: EventRecorder | undefined, req: FastifyRequest, repo: RepoName, ref: Reference, err: unknown): unknown {
   const reason = isWharfError(err) ? (err.detail as { reason?: unknown } | undefined)?.reason : undefined;
-  if (events && reason === 'content trust policy: not signed') {
+  if (events && (reason === 'content trust policy: not signed' || reason === READ_LOCKED)) {
     events.record({ action: 'pull.refused', actor: requestActor(req), repository: repo, subject: ref.kind === 'tag' ? ref.tag : ref.digest, detail: { ...refText(ref), reason } });
   }
   return err;

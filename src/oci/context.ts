@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ReadListLocks } from '../acr/read-list-locks.ts';
 import type { AccessGate } from '../auth/access-gate.ts';
 import type { Metrics } from '../http/metrics.ts';
 import type { EventRecorder } from '../events/recorder.ts';
@@ -20,6 +21,8 @@ export interface OciDeps {
   signed?: SignedServing;
   /** The audit log and webhooks (pushes, deletes, refused pulls); absent: nothing is recorded. */
   events?: EventRecorder;
+  /** ACR's readEnabled (refuses manifest and blob reads) and listEnabled (hides tags); absent: not enforced. */
+  locks?: ReadListLocks;
 }
 
 export interface OciContext {

@@ -48,13 +48,15 @@ export class EnforcedRepo {
     if (!(await this.#isServable(digest, 0))) throw notSigned({ digest });
   }
 
-  /** A page of the signed tags (byte order) whose signed manifest is in the repository. */
-  async tags(page: Page): Promise<string[]> {
+  /** A page of the signed tags (byte order) whose signed manifest is in the repository, and that `isListed` (when given) keeps. */
+  async tags(page: Page, isListed?: (tag: string, digest: Digest) => boolean): Promise<string[]> {
     const names = [...this.#signed.tags.keys()].sort().filter((t) => page.last === undefined || t > page.last);
     const out: string[] = [];
     for (const name of names) {
       if (out.length >= page.limit) break;
-      if (await this.#load(this.#repo, this.#signed.tags.get(name)!)) out.push(name);
+      const digest = this.#signed.tags.get(name)!;
+      if (isListed && !isListed(name, digest)) continue;
+      if (await this.#load(this.#repo, digest)) out.push(name);
     }
     return out;
   }

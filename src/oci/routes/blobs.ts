@@ -10,6 +10,12 @@ const fetchBlob: OciHandler = async ({ req, reply, match, deps }) => {
   const repo = repoOf(match);
   const digest = parseDigest(match.param);
   await deps.access.require(req, [{ type: 'repository', name: repo, actions: ['pull'] }]);
+  if (deps.locks) {
+    // A read-locked repository (readEnabled=false) serves no blob.
+    const loading = deps.locks.loaded();
+    if (loading) await loading;
+    deps.locks.requireReadable(repo);
+  }
   const { size } = await deps.blobs.stat(repo, digest);
   const range = parseRange(req.headers.range, size);
   reply.headers({

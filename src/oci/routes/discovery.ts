@@ -1,4 +1,5 @@
 import type { RouteHandlers } from '../context.ts';
+import type { Digest } from '../digest.ts';
 import { isRepoName, isTag } from '../names.ts';
 import { repoOf } from '../router.ts';
 import { sendJson } from './json.ts';
@@ -12,7 +13,11 @@ export const tagRoutes: RouteHandlers = {
     const page = pageOf(query, deps.pageSize, isTag);
     // Under an enforced content trust policy: only signed tags (spec 5.3).
     const enforced = await deps.signed?.enforced(repo);
-    const tags = enforced ? await enforced.tags(page) : await deps.manifests.tags(repo, page);
+    // Tags that listEnabled hides are left out: by the database, or for signed tags from the locks' snapshot.
+    const locks = deps.locks;
+    if (enforced && locks) await locks.loaded();
+    const isListed = locks && ((tag: string, digest: Digest) => locks.isTagListed(repo, tag, digest));
+    const tags = enforced ? await enforced.tags(page, isListed) : await deps.manifests.tags(repo, page);
     const link = nextLink(`/v2/${repo}/tags/list`, page, tags);
     if (link) reply.header('link', link);
     sendJson(reply, { name: repo, tags });

@@ -1,17 +1,24 @@
 import { WharfError } from '../../errors/wharf-error.ts';
 import { readSmallBody } from '../../http/body.ts';
 import { IMAGE_MANIFEST_TYPES, INDEX_TYPES } from '../media-types.ts';
-import type { OciDeps, OciHandler, RouteHandlers } from '../context.ts';
+import type { OciContext, OciDeps, OciHandler, RouteHandlers } from '../context.ts';
+import type { Digest } from '../digest.ts';
 import { parseReference, type Reference, type RepoName } from '../names.ts';
 import { repoOf } from '../router.ts';
 import { manifestDeleted, manifestPushed, refusedPull } from '../../events/oci-events.ts';
 
-const fetchManifest: OciHandler = async ({ req, reply, match, deps }) => {
+const fetchManifest: OciHandler = async (ctx) => {
+  const { req, reply, match, deps } = ctx;
   const repo = repoOf(match);
   const ref = parseReference(match.param);
   await deps.access.require(req, [{ type: 'repository', name: repo, actions: ['pull'] }]);
+  const loading = deps.locks?.loaded();
+  if (loading) await loading;
+  requireReadable(ctx, repo, ref);
   const served = await servedReference(deps, repo, ref).catch((err: unknown) => { throw refusedPull(deps.events, req, repo, ref, err); });
   const manifest = await deps.manifests.get(repo, served);
+  // Read by tag, the manifest's own read lock applies too.
+  if (ref.kind === 'tag') requireReadable(ctx, repo, ref, manifest.digest);
   if (!accepts(req.headers.accept, manifest.mediaType)) {
     // As the reference does: a client that cannot read this kind of manifest gets a clear refusal
     // rather than bytes it would misparse.
@@ -29,6 +36,22 @@ const fetchManifest: OciHandler = async ({ req, reply, match, deps }) => {
   deps.metrics.bytesOut.inc(manifest.bytes.length);
   return reply.send(manifest.bytes);
 };
+
+/**
+ * ACR's readEnabled=false on the repository, the tag or the manifest (`resolved`: the digest a tag
+ * led to) refuses the read with 403 DENIED, recorded as pull.refused; synchronous, after `loaded()`.
+ */
+function requireReadable({ req, deps }: OciContext, repo: RepoName, ref: Reference, resolved?: Digest): void {
+  const locks = deps.locks;
+  if (!locks) return;
+  try {
+    if (resolved !== undefined) locks.requireReadable(repo, undefined, resolved);
+    else if (ref.kind === 'tag') locks.requireReadable(repo, ref.tag);
+    else locks.requireReadable(repo, undefined, ref.digest);
+  } catch (err) {
+    throw refusedPull(deps.events, req, repo, ref, err);
+  }
+}
 
 /**
  * Under an `enforced` content trust policy (spec 5.3) a tag means the digest its trust data signs,

@@ -17,7 +17,9 @@ export const uploadStartRoutes: RouteHandlers = {
       const digest = parseDigest(mount);
       const fromName = query.get('from');
       const from = fromName === null ? undefined : parseRepoName(fromName);
-      if (await deps.uploads.mount(repo, digest, from, (r) => deps.access.mayPull(req, r))) {
+      // A read-locked source (readEnabled=false) lends no blob: the client uploads it instead (202).
+      const mayMountFrom = async (r: RepoName) => (deps.locks ? await deps.locks.isRepositoryReadable(r) : true) && deps.access.mayPull(req, r);
+      if (await deps.uploads.mount(repo, digest, from, mayMountFrom)) {
         return created(reply, repo, digest);
       }
     }
