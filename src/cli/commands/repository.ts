@@ -131,19 +131,20 @@ export function registerRepositoryCommands(program: Command): void {
 
   clientCommand<ImageOptions & { writeEnabled?: boolean; deleteEnabled?: boolean; readEnabled?: boolean; listEnabled?: boolean }>(repository, {
     name: 'update',
-    description: 'lock or unlock a repository, tag or manifest: --write-enabled false refuses pushes onto it, --delete-enabled false its deletion',
+    description: 'lock or unlock a repository, tag or manifest: --write-enabled false refuses pushes onto it, --delete-enabled false its deletion, --read-enabled false pulls of it, --list-enabled false hides it from lists',
     registryFlag,
     examples: [
       'wharf repository update --repository team/app --write-enabled false',
       'wharf repository update --image team/app:v1 --delete-enabled false --write-enabled false',
       'wharf repository update --image team/app@sha256:4ef7... --delete-enabled true',
+      'wharf repository update --image team/app:v1 --read-enabled false',
     ],
     configure: (cmd) => cmd
       .option('--repository <repo>', 'the repository').option('--image <image>', 'repo:tag or repo@digest')
       .option('--write-enabled <bool>', 'allow pushes (tag moves, uploads, trust publishes)', parseBool)
       .option('--delete-enabled <bool>', 'allow deletion', parseBool)
-      .option('--read-enabled <bool>', 'readEnabled attribute (stored, not enforced)', parseBool)
-      .option('--list-enabled <bool>', 'listEnabled attribute (stored, not enforced)', parseBool),
+      .option('--read-enabled <bool>', 'allow pulls (manifest GET/HEAD; on a repository also its blobs and mounts from it)', parseBool)
+      .option('--list-enabled <bool>', 'show it in lists (tags/list, _catalog, show-tags, show-manifests, repository list)', parseBool),
     run: async (ctx) => {
       const { writeEnabled, deleteEnabled, readEnabled, listEnabled } = ctx.opts;
       const change = Object.fromEntries(Object.entries({ writeEnabled, deleteEnabled, readEnabled, listEnabled }).filter(([, v]) => v !== undefined));
