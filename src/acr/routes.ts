@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessGate, ScopeAction } from '../auth/access-gate.ts';
 import { ociErrorBody, toWharfError } from '../errors/render.ts';
 import { WharfError } from '../errors/wharf-error.ts';
-import { manifestDeleted, repositoryDeleted } from '../events/oci-events.ts';
+import { attributesUpdated, manifestDeleted, repositoryDeleted } from '../events/oci-events.ts';
 import type { EventRecorder } from '../events/recorder.ts';
 import { parseDigest } from '../oci/digest.ts';
 import { isRepoName, isTag, parseRepoName, type RepoName, type Tag } from '../oci/names.ts';
@@ -183,7 +183,10 @@ const HANDLERS: Record<Route['kind'], Partial<Record<string, Handler>>> = {
     PATCH: async (ctx) => {
       const { repo } = ctx.route as Extract<Route, { kind: 'repository' }>;
       await authorize(ctx, repo, 'metadataWrite');
-      await ctx.deps.service.update({ kind: 'repository', repo }, attributeChange(ctx.req.body));
+      const target = { kind: 'repository', repo } as const;
+      const change = attributeChange(ctx.req.body);
+      await ctx.deps.service.update(target, change);
+      ctx.deps.events?.record(attributesUpdated(ctx.req, target, change));
       await sendRepository(ctx);
     },
     DELETE: async (ctx) => {
@@ -209,7 +212,10 @@ const HANDLERS: Record<Route['kind'], Partial<Record<string, Handler>>> = {
     PATCH: async (ctx) => {
       const { repo, tag } = ctx.route as Extract<Route, { kind: 'tag' }>;
       await authorize(ctx, repo, 'metadataWrite');
-      await ctx.deps.service.update({ kind: 'tag', repo, tag }, attributeChange(ctx.req.body));
+      const target = { kind: 'tag', repo, tag } as const;
+      const change = attributeChange(ctx.req.body);
+      await ctx.deps.service.update(target, change);
+      ctx.deps.events?.record(attributesUpdated(ctx.req, target, change));
       await sendTag(ctx);
     },
     DELETE: async (ctx) => {
@@ -235,7 +241,10 @@ const HANDLERS: Record<Route['kind'], Partial<Record<string, Handler>>> = {
     PATCH: async (ctx) => {
       const { repo, digest } = ctx.route as Extract<Route, { kind: 'manifest' }>;
       await authorize(ctx, repo, 'metadataWrite');
-      await ctx.deps.service.update({ kind: 'manifest', repo, digest }, attributeChange(ctx.req.body));
+      const target = { kind: 'manifest', repo, digest } as const;
+      const change = attributeChange(ctx.req.body);
+      await ctx.deps.service.update(target, change);
+      ctx.deps.events?.record(attributesUpdated(ctx.req, target, change));
       await sendManifest(ctx);
     },
   },

@@ -4,6 +4,7 @@ import { isWharfError } from '../errors/wharf-error.ts';
 import type { Digest } from '../oci/digest.ts';
 import type { PutResult } from '../oci/manifest-service.ts';
 import type { Reference, RepoName } from '../oci/names.ts';
+import type { AttributeTarget, ChangeableAttributes } from '../storage/metadata-store.ts';
 import { requestActor } from './actor.ts';
 import type { EventRecorder, RegistryEvent } from './recorder.ts';
 
@@ -39,6 +40,13 @@ export function repositoryDeleted(req: FastifyRequest, repo: RepoName, deleted: 
     action: 'repository.deleted', actor: requestActor(req), repository: repo, subject: repo,
     detail: { manifests: deleted.manifestsDeleted.length, tags: deleted.tagsDeleted.length },
   };
+}
+
+/** PATCH /acr/v1 (`wharf repository update`): changeable attributes such as locks, with what was set. */
+export function attributesUpdated(req: FastifyRequest, target: AttributeTarget, change: Partial<ChangeableAttributes>): RegistryEvent {
+  const on = target.kind === 'repository' ? {} : target.kind === 'tag' ? { tag: target.tag } : { digest: target.digest };
+  const subject = target.kind === 'repository' ? target.repo : target.kind === 'tag' ? target.tag : target.digest;
+  return { action: 'attributes.updated', actor: requestActor(req), repository: target.repo, subject, detail: { ...on, ...change } };
 }
 
 export function blobDeleted(req: FastifyRequest, repo: RepoName, digest: Digest): RegistryEvent {

@@ -53,7 +53,7 @@ forEachBackend('audit log', (backend) => {
     assert.deepEqual(all.map((r) => r.action), ['image.deleted', 'image.pushed']);
   });
 
-  it('records untags and repository deletes made through /acr/v1', async () => {
+  it('records untags, attribute changes (locks) and repository deletes made through /acr/v1', async () => {
     const registry = backend.registry;
     const repo = uniqueRepo('audit/acr');
     await pushImage(registry, repo, { reference: 'v1' });
@@ -61,8 +61,19 @@ forEachBackend('audit log', (backend) => {
     await expectStatus(await registry.fetch(`/acr/v1/${repo}/_tags/v1`, { method: 'DELETE' }), 202);
     const untagged = await waitForAudit(registry, { repository: repo, action: 'tag.deleted' }, (r) => r.subject === 'v1');
     assert.deepEqual([untagged.actor, untagged.detail], ['owner', { tag: 'v1' }]);
+    const patch = (path: string, body: object) =>
+      registry.fetch(path, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    await expectStatus(await patch(`/acr/v1/${repo}/_tags/v2`, { readEnabled: false, listEnabled: false }), 200);
+    const tagLocked = await waitForAudit(registry, { repository: repo, action: 'attributes.updated' }, (r) => r.subject === 'v2');
+    assert.deepEqual([tagLocked.actor, tagLocked.detail], ['owner', { tag: 'v2', readEnabled: false, listEnabled: false }]);
+    await expectStatus(await patch(`/acr/v1/${repo}`, { deleteEnabled: true }), 200);
+    const repoChanged = await waitForAudit(registry, { repository: repo, action: 'attributes.updated' }, (r) => r.subject === repo);
+    assert.deepEqual(repoChanged.detail, { deleteEnabled: true });
+    await expectStatus(await patch(`/acr/v1/${repo}`, { bogus: true }), 400);
     await expectStatus(await registry.fetch(`/acr/v1/${repo}`, { method: 'DELETE' }), 202);
     const deleted = await waitForAudit(registry, { repository: repo, action: 'repository.deleted' }, () => true);
+    const changes = await auditList(registry, { repository: repo, action: 'attributes.updated' });
+    assert.equal(changes.length, 2, 'a refused PATCH records nothing');
     assert.deepEqual([deleted.actor, deleted.subject, deleted.detail], ['owner', repo, { manifests: 2, tags: 1 }]);
   });
 
