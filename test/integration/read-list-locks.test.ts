@@ -216,6 +216,7 @@ forEachBackend('readEnabled and listEnabled', (ctx: BackendContext) => {
       const repo = uniqueRepo('listlock');
       const digests: string[] = [];
       for (const tag of ['a', 'b', 'c']) digests.push((await pushImage(wharf(), repo, { reference: tag })).manifest.digest);
+      const ordered = [...digests];
       digests.sort();
       await setAttributes(wharf(), `/acr/v1/${repo}/_manifests/${digests[1]}`, { listEnabled: false });
       const listed = async (query: string) => {
@@ -224,6 +225,9 @@ forEachBackend('readEnabled and listEnabled', (ctx: BackendContext) => {
         return { digests: (await jsonOf<{ manifests: { digest: string }[] }>(res)).manifests.map((m) => m.digest), link };
       };
       assert.deepEqual((await listed('')).digests, [digests[0], digests[2]]);
+      // Only a manifest is hidden here (no tag is): its tag leaves /v2 tags/list too.
+      const shown = ['a', 'b', 'c'].filter((_, i) => i !== ordered.indexOf(digests[1]!));
+      assert.deepEqual((await tagList(wharf(), `/v2/${repo}/tags/list`)).tags, shown);
       assert.deepEqual(await listed('?n=1'), { digests: [digests[0]], link: `</acr/v1/${repo}/_manifests?n=1&last=${encodeURIComponent(digests[0]!)}>; rel="next"` });
       assert.deepEqual((await listed(`?n=1&last=${digests[0]}`)).digests, [digests[2]]);
       const one = await jsonOf<{ manifest: { digest: string; changeableAttributes: { listEnabled: boolean } } }>(await wharf().fetch(`/acr/v1/${repo}/_manifests/${digests[1]}`));
