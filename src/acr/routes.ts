@@ -8,7 +8,7 @@ import { parseDigest } from '../oci/digest.ts';
 import { isRepoName, isTag, parseRepoName, type RepoName, type Tag } from '../oci/names.ts';
 import { decodePath } from '../oci/router.ts';
 import { nextLink, pageOf } from '../oci/routes/pagination.ts';
-import type { ChangeableAttributes, DetailPage } from '../storage/metadata-store.ts';
+import type { AttributeTarget, ChangeableAttributes, DetailPage } from '../storage/metadata-store.ts';
 import type { AcrService } from './acr-service.ts';
 import { manifestJson, repositoryJson, tagJson } from './shapes.ts';
 
@@ -168,6 +168,19 @@ const readOnly = (send: Handler): Handler => async (ctx) => {
   await send(ctx);
 };
 
+/**
+ * PATCH of a repository, tag or manifest (whose routes are their attribute targets): sets the
+ * attributes, records the change and answers as GET does.
+ */
+const patchAttributes = (send: Handler): Handler => async (ctx) => {
+  const target = ctx.route as AttributeTarget;
+  await authorize(ctx, target.repo, 'metadataWrite');
+  const change = attributeChange(ctx.req.body);
+  await ctx.deps.service.update(target, change);
+  ctx.deps.events?.record(attributesUpdated(ctx.req, target, change));
+  await send(ctx);
+};
+
 const HANDLERS: Record<Route['kind'], Partial<Record<string, Handler>>> = {
   catalog: {
     GET: async (ctx) => {
@@ -180,15 +193,7 @@ const HANDLERS: Record<Route['kind'], Partial<Record<string, Handler>>> = {
   },
   repository: {
     GET: readOnly(sendRepository),
-    PATCH: async (ctx) => {
-      const { repo } = ctx.route as Extract<Route, { kind: 'repository' }>;
-      await authorize(ctx, repo, 'metadataWrite');
-      const target = { kind: 'repository', repo } as const;
-      const change = attributeChange(ctx.req.body);
-      await ctx.deps.service.update(target, change);
-      ctx.deps.events?.record(attributesUpdated(ctx.req, target, change));
-      await sendRepository(ctx);
-    },
+    PATCH: patchAttributes(sendRepository),
     DELETE: async (ctx) => {
       const { repo } = ctx.route as Extract<Route, { kind: 'repository' }>;
       await authorize(ctx, repo, 'delete');
@@ -209,15 +214,7 @@ const HANDLERS: Record<Route['kind'], Partial<Record<string, Handler>>> = {
   },
   tag: {
     GET: readOnly(sendTag),
-    PATCH: async (ctx) => {
-      const { repo, tag } = ctx.route as Extract<Route, { kind: 'tag' }>;
-      await authorize(ctx, repo, 'metadataWrite');
-      const target = { kind: 'tag', repo, tag } as const;
-      const change = attributeChange(ctx.req.body);
-      await ctx.deps.service.update(target, change);
-      ctx.deps.events?.record(attributesUpdated(ctx.req, target, change));
-      await sendTag(ctx);
-    },
+    PATCH: patchAttributes(sendTag),
     DELETE: async (ctx) => {
       const { repo, tag } = ctx.route as Extract<Route, { kind: 'tag' }>;
       await authorize(ctx, repo, 'metadataWrite');
@@ -238,14 +235,6 @@ const HANDLERS: Record<Route['kind'], Partial<Record<string, Handler>>> = {
   },
   manifest: {
     GET: readOnly(sendManifest),
-    PATCH: async (ctx) => {
-      const { repo, digest } = ctx.route as Extract<Route, { kind: 'manifest' }>;
-      await authorize(ctx, repo, 'metadataWrite');
-      const target = { kind: 'manifest', repo, digest } as const;
-      const change = attributeChange(ctx.req.body);
-      await ctx.deps.service.update(target, change);
-      ctx.deps.events?.record(attributesUpdated(ctx.req, target, change));
-      await sendManifest(ctx);
-    },
+    PATCH: patchAttributes(sendManifest),
   },
 };
