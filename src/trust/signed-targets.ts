@@ -156,11 +156,9 @@ function restrictPaths(paths: readonly string[], parent: readonly string[] | und
 function verifiedDelegation(
   bytes: Buffer | undefined, role: DelegatedRole, parent: Targets, snapshotMeta: ReadonlyMap<string, FileMeta>, now: number,
 ): { envelope: Envelope; body: Targets } | undefined {
-  if (!bytes || !listed(snapshotMeta.get(role.name), bytes)) return undefined;
+  if (!bytes) return undefined;
   try {
-    const envelope = parseEnvelope(bytes);
-    if (!signedBy(envelope, parent.delegations.keys, role) || expired(envelope, now)) return undefined;
-    return { envelope, body: targetsFromJSON(envelope.signedValue) };
+    return verifiedRole(bytes, snapshotMeta.get(role.name), role, parent, now);
   } catch {
     // Bytes that do not parse sign nothing; the other roles still count.
     return undefined;
@@ -173,15 +171,27 @@ function sameTarget(meta: FileMeta, signed: FileMeta): boolean {
   return sha256 !== undefined && meta.length === signed.length && sha256.equals(signed.hashes.get('sha256')!);
 }
 
-/** The delegation, when targets declares it, the snapshot lists these bytes, its threshold is met and it is unexpired. */
+/** targets/releases, when targets declares it and it verifies (verifiedRole), with its paths. */
 function verifiedReleases(
   bytes: Buffer, meta: FileMeta | undefined, parent: Targets, now: number,
 ): { envelope: Envelope; body: Targets; paths: readonly string[] } | undefined {
   const role = parent.delegations.roles.find((r) => r.name === RELEASES);
-  if (!role || !listed(meta, bytes)) return undefined;
+  const verified = role && verifiedRole(bytes, meta, role, parent, now);
+  return verified && { ...verified, paths: role.paths ?? [] };
+}
+
+/**
+ * A delegated role's envelope and body when the snapshot lists these bytes (`meta`), the parent's
+ * keys for it meet its threshold and it is unexpired; undefined otherwise. Throws on bytes that do
+ * not parse.
+ */
+function verifiedRole(
+  bytes: Buffer, meta: FileMeta | undefined, role: DelegatedRole, parent: Targets, now: number,
+): { envelope: Envelope; body: Targets } | undefined {
+  if (!listed(meta, bytes)) return undefined;
   const envelope = parseEnvelope(bytes);
   if (!signedBy(envelope, parent.delegations.keys, role) || expired(envelope, now)) return undefined;
-  return { envelope, body: targetsFromJSON(envelope.signedValue), paths: role.paths ?? [] };
+  return { envelope, body: targetsFromJSON(envelope.signedValue) };
 }
 
 /** Adds sha256 targets with tag-shaped names, and the entry that counts for each; `paths` (a delegation's prefixes) limits the names. */
