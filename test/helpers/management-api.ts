@@ -11,6 +11,18 @@ export const OWNER_PASSWORD = 'api-owner-password';
 export const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 export const OWNER = basic('owner', OWNER_PASSWORD);
 
+/**
+ * One JSON request to the management API through `wharf.fetch` (logged in as its owner unless
+ * `auth` gives another Authorization); the body parsed, undefined when empty.
+ */
+export async function api(wharf: WharfInstance, method: string, path: string, body?: unknown, auth?: string): Promise<{ status: number; body: any }> {
+  const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+  if (auth) headers.authorization = auth;
+  const res = await wharf.fetch(path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const text = await res.text();
+  return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
+}
+
 export interface ApiResponse<T = any> {
   status: number;
   headers: Headers;

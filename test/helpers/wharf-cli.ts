@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Credentials } from './registry-login.ts';
@@ -18,6 +19,8 @@ export interface WharfCli {
   run(args: readonly string[], opts?: { input?: string; env?: Record<string, string> }): Promise<RunResult>;
   /** Runs it and parses stdout as JSON, failing with the whole output unless it exits 0. */
   json(args: readonly string[], opts?: { input?: string; env?: Record<string, string> }): Promise<unknown>;
+  /** Runs it expecting exit `code`, nothing on stdout and one `wharf: …` line on stderr; returns that line. */
+  fails(code: number, args: readonly string[], opts?: { env?: Record<string, string> }): Promise<string>;
   /** The CLI's config file, parsed. */
   cliConfig(): Promise<CliConfigFile>;
   /** docker's config.json, parsed. */
@@ -48,6 +51,13 @@ export async function wharfCli(opts: { dockerConfigDir?: string } = {}): Promise
       const res = await runCli(args, o);
       if (res.code !== 0) throw new Error(`wharf ${args.join(' ')} exited with ${res.code}\n--- stdout\n${res.stdout}\n--- stderr\n${res.stderr}`);
       return JSON.parse(res.stdout) as unknown;
+    },
+    async fails(code, args, o) {
+      const res = await runCli(args, o);
+      assert.equal(res.code, code, `wharf ${args.join(' ')} exited ${res.code}: ${res.stderr}${res.stdout}`);
+      assert.equal(res.stdout, '');
+      assert.match(res.stderr, /^wharf: [^\n]+\n$/);
+      return res.stderr;
     },
     async cliConfig() {
       return JSON.parse(await readFile(join(configDir, 'config.json'), 'utf8')) as CliConfigFile;

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { it } from 'node:test';
 import { as, basic, tokenFor } from '../helpers/auth-fixtures.ts';
 import { auditList, rawSql, waitForAudit, type AuditRecordJson } from '../helpers/audit.ts';
+import { api } from '../helpers/management-api.ts';
 import { forEachBackend } from '../helpers/backends.ts';
 import { expectStatus, pushBlob, pushImage, randomBlob, uniqueRepo } from '../helpers/oci.ts';
 import type { WharfInstance } from '../helpers/wharf.ts';
@@ -13,14 +14,6 @@ function recompute(r: AuditRecordJson): string {
     ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])])) : v;
   const { hash: _hash, time, ...rest } = r;
   return createHash('sha256').update(JSON.stringify(sorted({ ...rest, time: Date.parse(time) }))).digest('hex');
-}
-
-async function api(wharf: WharfInstance, method: string, path: string, body?: unknown, auth?: string) {
-  const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
-  if (auth) headers.authorization = auth;
-  const res = await wharf.fetch(path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  const text = await res.text();
-  return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
 }
 
 async function verify(wharf: WharfInstance) {

@@ -22,14 +22,7 @@ describe('wharf management commands (real CLI against a real Wharf)', { timeout:
     assert.equal(res.code, 0, `wharf ${args.join(' ')}: ${res.stderr}`);
     return res.stdout;
   };
-  /** Runs the CLI expecting failure with `code` and one line on stderr; returns that line. */
-  const fails = async (code: number, args: string[], env?: Record<string, string>) => {
-    const res = await cli.run(args, { env });
-    assert.equal(res.code, code, `wharf ${args.join(' ')} exited ${res.code}: ${res.stderr}${res.stdout}`);
-    assert.equal(res.stdout, '');
-    assert.match(res.stderr, /^wharf: [^\n]+\n$/);
-    return res.stderr;
-  };
+  const fails = async (code: number, args: string[], env?: Record<string, string>) => cli.fails(code, args, { env });
 
   before(async () => {
     wharf = await startWharf({ env: { WHARF_AUTH__ENABLED: 'true', WHARF_AUTH__OWNER_PASSWORD: OWNER_PASSWORD } });

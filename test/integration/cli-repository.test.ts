@@ -12,13 +12,7 @@ describe('wharf repository (real CLI against a real Wharf)', { timeout: 300_000 
   let cli: WharfCli;
 
   const json = async (...args: string[]) => cli.json(args);
-  const fails = async (code: number, ...args: string[]) => {
-    const res = await cli.run(args);
-    assert.equal(res.code, code, `wharf ${args.join(' ')} exited ${res.code}: ${res.stderr}${res.stdout}`);
-    assert.equal(res.stdout, '');
-    assert.match(res.stderr, /^wharf: [^\n]+\n$/);
-    return res.stderr;
-  };
+  const fails = async (code: number, ...args: string[]) => cli.fails(code, args);
 
   before(async () => {
     wharf = await startWharf();

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { auditList, waitForAudit } from '../helpers/audit.ts';
 import { forEachBackend, METADATA_BACKENDS } from '../helpers/backends.ts';
+import { api } from '../helpers/management-api.ts';
 import { pushImage, uniqueRepo } from '../helpers/oci.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
 import { tmpDir } from '../helpers/tmp.ts';
@@ -48,14 +49,6 @@ class Receiver {
   async stop(): Promise<void> {
     await new Promise((resolve) => this.#server?.close(resolve));
   }
-}
-
-async function api(wharf: WharfInstance, method: string, path: string, body?: unknown, auth?: string) {
-  const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
-  if (auth) headers.authorization = auth;
-  const res = await wharf.fetch(path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  const text = await res.text();
-  return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
