@@ -70,21 +70,25 @@ async function measure(server: BenchServer, figure: Figure, fn: () => Promise<nu
     return true;
   } catch (err) {
     if (err instanceof IntegrityError) throw err;
-    const crash = crashLine(server.output());
+    const output = server.output();
+    const crash = crashLine(output);
     const message = `${err instanceof Error ? err.message : String(err)}${crash ? ` (the server crashed: ${crash})` : ''}`;
     figure.errors[server.role] ??= message;
     console.error(`${figure.name} / ${server.role}: ERROR ${message.slice(0, 600)}`);
-    console.error(`--- ${server.role} output ---\n${crashExcerpt(server.output())}`);
+    console.error(`--- ${server.role} output ---\n${crashExcerpt(output)}`);
     return false;
   }
 }
 
+/** The reason line a Go runtime crash starts with. */
+const GO_CRASH = /^(?:panic: |fatal error: ).*$/m;
+
 /** A Go runtime crash's reason line, if the process printed one. */
-const crashLine = (output: string) => /^(?:panic: |fatal error: ).*$/m.exec(output)?.[0];
+const crashLine = (output: string) => GO_CRASH.exec(output)?.[0];
 
 /** A Go crash's first lines (the reason and the failing goroutine), else the output's tail. */
 function crashExcerpt(output: string): string {
-  const crash = output.search(/^(panic: |fatal error: )/m);
+  const crash = output.search(GO_CRASH);
   return crash >= 0 ? output.slice(crash, crash + 2500) : output.slice(-2500);
 }
 
